@@ -35,7 +35,7 @@ func TestOTLPJSONRoundTripFixture(t *testing.T) {
 	path := filepath.Join("..", "..", "shared", "fixtures", "tempo-blocks", "expected", "acme.json")
 	f, err := os.Open(path)
 	if err != nil {
-		t.Skipf("fixtures not found at %s: %v", path, err)
+		t.Fatalf("fixtures not found at %s (shared/ must sit beside the repo): %v", path, err)
 	}
 	defer f.Close()
 	n := 0
