@@ -21,9 +21,10 @@ const (
 	TypeStatus
 	TypeKind
 	TypeArray // elements in Static.Arr
+	TypeMulti // one value per event/link of a span: a test holds if it holds for any
 )
 
-var typeNames = [...]string{"nil", "attribute", "int", "float", "string", "bool", "duration", "status", "kind", "array"}
+var typeNames = [...]string{"nil", "attribute", "int", "float", "string", "bool", "duration", "status", "kind", "array", "multi"}
 
 func (t StaticType) String() string { return typeNames[t] }
 
@@ -59,6 +60,17 @@ func NewDuration(d time.Duration) Static { return Static{Type: TypeDuration, N: 
 func NewStatus(c int64) Static           { return Static{Type: TypeStatus, N: c} }
 func NewKind(k int64) Static             { return Static{Type: TypeKind, N: k} }
 func NewArray(v []Static) Static         { return Static{Type: TypeArray, Arr: v} }
+
+// NewMulti wraps the values of an event/link-scoped field; Nil when empty.
+func NewMulti(v []Static) Static {
+	if len(v) == 0 {
+		return Nil
+	}
+	if len(v) == 1 {
+		return v[0]
+	}
+	return Static{Type: TypeMulti, Arr: v}
+}
 
 // Nil is the missing value.
 var Nil = Static{}
@@ -99,7 +111,7 @@ func (s Static) String() string {
 		if s.N >= 0 && int(s.N) < len(kindNames) {
 			return kindNames[s.N]
 		}
-	case TypeArray:
+	case TypeArray, TypeMulti:
 		p := make([]string, len(s.Arr))
 		for i, v := range s.Arr {
 			p[i] = v.String()
