@@ -476,7 +476,14 @@ func (m *MetricsPipeline) String() string {
 	return s
 }
 func (m *MetricsArith) String() string {
-	return "(" + m.LHS.String() + ") " + m.Op.String() + " (" + m.RHS.String() + ")"
+	return metricsOperand(m.LHS) + " " + m.Op.String() + " " + metricsOperand(m.RHS)
+}
+
+func metricsOperand(e MetricsExpr) string {
+	if l, ok := e.(*ScalarLiteral); ok {
+		return l.String()
+	}
+	return "(" + e.String() + ")"
 }
 
 // Hint is one with(name=value).

@@ -94,6 +94,9 @@ func (s Static) String() string {
 	case TypeNil:
 		return "nil"
 	case TypeInt:
+		if s.N == math.MinInt64 {
+			return "minInt"
+		}
 		return strconv.FormatInt(s.N, 10)
 	case TypeFloat:
 		return strconv.FormatFloat(s.F, 'g', -1, 64)
