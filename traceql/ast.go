@@ -129,7 +129,7 @@ func (a Attribute) String() string {
 		return a.Intrinsic.String()
 	}
 	name := a.Name
-	if needsQuoting(name) {
+	if needsQuoting(name) || (a.Scope == ScopeNone && name != "" && isDigit(name[0])) {
 		name = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name) + `"`
 	}
 	if a.Scope == ScopeNone {
@@ -139,6 +139,9 @@ func (a Attribute) String() string {
 }
 
 func needsQuoting(s string) bool {
+	if s == "" {
+		return true
+	}
 	for i := 0; i < len(s); i++ {
 		if isNameTerm(s[i]) || s[i] == '"' {
 			return true

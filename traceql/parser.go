@@ -86,6 +86,9 @@ func (p *parser) parseRoot() (*RootExpr, error) {
 	case *Pipeline:
 		root.Pipeline = x
 	default:
+		if !hasMetricsPipeline(x) {
+			return nil, &ParseError{Pos: p.toks[0].pos, Msg: "syntax error: a query must start with a spanset filter such as { }"}
+		}
 		root.Metrics = x
 	}
 	if p.isIdent("with") {
@@ -246,6 +249,16 @@ func (p *parser) parseMetricsArith(minPrec int) (MetricsExpr, error) {
 		}
 		lhs = &MetricsArith{Op: op, LHS: lhs, RHS: rhs}
 	}
+}
+
+func hasMetricsPipeline(e MetricsExpr) bool {
+	switch x := e.(type) {
+	case *MetricsPipeline:
+		return true
+	case *MetricsArith:
+		return hasMetricsPipeline(x.LHS) || hasMetricsPipeline(x.RHS)
+	}
+	return false
 }
 
 func isMetricsOperand(e MetricsExpr) bool {
@@ -679,15 +692,16 @@ func (p *parser) parseSpansetPrimary() (SpansetExpr, error) {
 		return f, nil
 	case t.kind == tPunct && t.text == "(":
 		p.next()
-		pl, m, err := p.parsePipeline()
+		q, err := p.parseQuery()
 		if err != nil {
 			return nil, err
 		}
 		if _, err := p.expect(")"); err != nil {
 			return nil, err
 		}
-		if m != nil {
-			return &metricsWrap{m: m}, nil
+		pl, ok := q.(*Pipeline)
+		if !ok {
+			return &metricsWrap{m: q}, nil
 		}
 		// `(… | count()) > (… | count())`: parses, rejected by validation
 		if sf, ok := pl.Stages[len(pl.Stages)-1].(*ScalarFilter); ok && sf.Op == OpNone {
