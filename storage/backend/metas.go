@@ -207,7 +207,9 @@ func (b *Backend) PollBlocks(ctx context.Context, tenant string) ([]*BlockMeta, 
 }
 
 // SortMetas orders metas by start time, then block ID.
-func SortMetas(ms []*BlockMeta) { sort.Slice(ms, func(i, j int) bool { return lessMeta(ms[i], ms[j]) }) }
+func SortMetas(ms []*BlockMeta) {
+	sort.Slice(ms, func(i, j int) bool { return lessMeta(ms[i], ms[j]) })
+}
 
 func lessMeta(a, b *BlockMeta) bool {
 	if !a.StartTime.Equal(b.StartTime) {
