@@ -343,7 +343,7 @@ func conjunction(e FieldExpr, out []Condition) ([]Condition, bool) {
 		// `= nil` selects spans lacking the attribute: not a column filter
 		return append(out, Condition{Attribute: a.Attribute}), true
 	}
-	return append(out, Condition{Attribute: a.Attribute, Op: op, Operands: []Static{l.Static}}), true
+	return append(out, Condition{Attribute: a.Attribute, Op: op, Operands: []Static{l.Static}, re: b.re}), true
 }
 
 func flipOp(op Operator) Operator {

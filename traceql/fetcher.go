@@ -1,6 +1,9 @@
 package traceql
 
-import "context"
+import (
+	"context"
+	"regexp"
+)
 
 // Condition is one attribute/intrinsic test the engine pushes to storage.
 // Op is OpNone when the column is only needed for later evaluation (it never
@@ -9,6 +12,29 @@ type Condition struct {
 	Attribute Attribute
 	Op        Operator
 	Operands  []Static
+	re        *regexp.Regexp // anchored, for =~ / !~
+}
+
+// MatchValue reports whether a span's value for the condition's attribute
+// passes the condition, with the engine's semantics (missing → false, arrays
+// and event/link values as in docs/traceql.md). OpNone always passes. Storage
+// can use it on dictionary entries and on decoded values.
+func (c *Condition) MatchValue(v Static) bool {
+	if c.Op == OpNone || len(c.Operands) == 0 {
+		return true
+	}
+	var re regexpMatcher
+	if c.Op == OpRegex || c.Op == OpNotRegex {
+		if c.re == nil {
+			r, err := regexp.Compile("^(?:" + c.Operands[0].S + ")$")
+			if err != nil {
+				return false
+			}
+			c.re = r
+		}
+		re = c.re
+	}
+	return compare(c.Op, v, c.Operands[0], re, false)
 }
 
 // FetchRequest asks a Fetcher for candidate spans.

@@ -215,9 +215,14 @@ func (it *memIter) Next(ctx context.Context) (*Spanset, error) {
 			continue
 		}
 		ss := t.ss
-		ss.Spans = make([]Span, len(t.spans))
-		for i, s := range t.spans {
-			ss.Spans[i] = s
+		ss.Spans = make([]Span, 0, len(t.spans))
+		for _, s := range t.spans {
+			if it.keep(s) {
+				ss.Spans = append(ss.Spans, s)
+			}
+		}
+		if len(ss.Spans) == 0 {
+			continue
 		}
 		return &ss, nil
 	}
@@ -225,6 +230,29 @@ func (it *memIter) Next(ctx context.Context) (*Spanset, error) {
 }
 
 func (it *memIter) Close() {}
+
+// keep applies the pushed-down conditions as the FetchRequest contract allows,
+// so the engine's tests also check that what it pushes down is safe.
+func (it *memIter) keep(s *memSpan) bool {
+	conds := it.req.Conditions
+	if len(conds) == 0 {
+		return true
+	}
+	if it.req.AllConditions {
+		for i := range conds {
+			if !conds[i].MatchValue(s.AttributeFor(conds[i].Attribute)) {
+				return false
+			}
+		}
+		return true
+	}
+	for i := range conds {
+		if conds[i].Op == OpNone || conds[i].MatchValue(s.AttributeFor(conds[i].Attribute)) {
+			return true
+		}
+	}
+	return false
+}
 
 // ---- Span implementation ----
 
