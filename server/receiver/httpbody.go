@@ -1,0 +1,98 @@
+package receiver
+
+import (
+	"compress/gzip"
+	"compress/zlib"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+)
+
+// bodyTooLargeError is a body over the receiver's limit: 413.
+type bodyTooLargeError struct{ limit int64 }
+
+func (e *bodyTooLargeError) Error() string {
+	return fmt.Sprintf("request body too large: limit is %d bytes", e.limit)
+}
+
+// unsupportedEncodingError is a Content-Encoding we cannot undo: 415.
+type unsupportedEncodingError struct{ encoding string }
+
+func (e *unsupportedEncodingError) Error() string {
+	return fmt.Sprintf("unsupported Content-Encoding %q: supported are gzip, deflate, identity", e.encoding)
+}
+
+// readBody reads the request body, undoing Content-Encoding. The limit
+// applies to the compressed and to the decompressed size, so a small
+// gzip bomb cannot make us allocate without bound.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, &bodyTooLargeError{limit}
+	}
+	var body io.Reader = http.MaxBytesReader(w, r.Body, limit)
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			return nil, decodeBodyError("gzip", err, limit)
+		}
+		defer zr.Close()
+		body = zr
+	case "deflate":
+		// HTTP "deflate" is zlib-wrapped (RFC 9110 §8.4.1.2).
+		zr, err := zlib.NewReader(body)
+		if err != nil {
+			return nil, decodeBodyError("deflate", err, limit)
+		}
+		defer zr.Close()
+		body = zr
+	default:
+		return nil, &unsupportedEncodingError{enc}
+	}
+	b, err := io.ReadAll(io.LimitReader(body, limit+1))
+	if err != nil {
+		return nil, decodeBodyError("body", err, limit)
+	}
+	if int64(len(b)) > limit {
+		return nil, &bodyTooLargeError{limit}
+	}
+	return b, nil
+}
+
+func decodeBodyError(what string, err error, limit int64) error {
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return &bodyTooLargeError{limit}
+	}
+	return badRequest(fmt.Errorf("read %s: %w", what, err))
+}
+
+// mediaType is the lower-cased media type of Content-Type, without
+// parameters such as charset.
+func mediaType(r *http.Request) string {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return ""
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		// Keep what is before ';' so "application/json;" still works.
+		mt, _, _ = strings.Cut(ct, ";")
+	}
+	return strings.ToLower(strings.TrimSpace(mt))
+}
+
+// requirePOST answers 405 for any other method and reports whether the
+// request may proceed.
+func requirePOST(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodPost {
+		return true
+	}
+	w.Header().Set("Allow", http.MethodPost)
+	http.Error(w, fmt.Sprintf("method %s not allowed, use POST", r.Method), http.StatusMethodNotAllowed)
+	return false
+}

@@ -1,0 +1,120 @@
+package receiver
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/translator/zipkin/zipkinv1"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/translator/zipkin/zipkinv2"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// zipkinFormat is one of the bodies the Zipkin endpoint takes.
+type zipkinFormat int
+
+const (
+	zipkinV2JSON zipkinFormat = iota
+	zipkinV2Proto
+	zipkinV1JSON
+	zipkinV1Thrift
+)
+
+func (f zipkinFormat) String() string {
+	return [...]string{"v2 JSON", "v2 protobuf", "v1 JSON", "v1 thrift"}[f]
+}
+
+// zipkinFormatOf picks the format as Zipkin servers do: any path
+// containing api/v1/spans is v1, everything else v2; the content type
+// then tells binary from JSON, and anything not binary is tried as JSON.
+func zipkinFormatOf(r *http.Request) zipkinFormat {
+	mt := mediaType(r)
+	if strings.Contains(r.URL.Path, "api/v1/spans") {
+		if mt == "application/x-thrift" || mt == "application/vnd.apache.thrift.binary" {
+			return zipkinV1Thrift
+		}
+		return zipkinV1JSON
+	}
+	if mt == "application/x-protobuf" || mt == "application/protobuf" {
+		return zipkinV2Proto
+	}
+	return zipkinV2JSON
+}
+
+// zipkinDecoder holds one unmarshaler per format; they are stateless.
+type zipkinDecoder struct {
+	v2JSON, v2Proto, v2ProtoDebug, v1JSON, v1Thrift ptrace.Unmarshaler
+}
+
+func newZipkinDecoder(parseStringTags bool) zipkinDecoder {
+	return zipkinDecoder{
+		v2JSON:       zipkinv2.NewJSONTracesUnmarshaler(parseStringTags),
+		v2Proto:      zipkinv2.NewProtobufTracesUnmarshaler(false, parseStringTags),
+		v2ProtoDebug: zipkinv2.NewProtobufTracesUnmarshaler(true, parseStringTags),
+		v1JSON:       zipkinv1.NewJSONTracesUnmarshaler(parseStringTags),
+		v1Thrift:     zipkinv1.NewThriftTracesUnmarshaler(),
+	}
+}
+
+// decode turns a Zipkin body into traces. debug is the X-B3-Flags debug
+// bit, which only the protobuf format cannot carry in the body.
+func (d zipkinDecoder) decode(f zipkinFormat, debug bool, body []byte) (ptrace.Traces, error) {
+	var u ptrace.Unmarshaler
+	switch f {
+	case zipkinV2Proto:
+		u = d.v2Proto
+		if debug {
+			u = d.v2ProtoDebug
+		}
+	case zipkinV1JSON:
+		u = d.v1JSON
+	case zipkinV1Thrift:
+		u = d.v1Thrift
+	default:
+		u = d.v2JSON
+	}
+	td, err := u.UnmarshalTraces(body)
+	if err != nil {
+		return ptrace.Traces{}, badRequest(fmt.Errorf("decode zipkin %s: %w", f, err))
+	}
+	return td, nil
+}
+
+// zipkinHandler serves POST /api/v2/spans and /api/v1/spans.
+type zipkinHandler struct {
+	*base
+	maxBody int64
+	dec     zipkinDecoder
+}
+
+func newZipkinHandler(b *base, cfg ZipkinConfig) http.Handler {
+	return &zipkinHandler{base: b, maxBody: cfg.maxBodySize(), dec: newZipkinDecoder(cfg.ParseStringTags)}
+}
+
+func (h *zipkinHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !requirePOST(w, r) {
+		return
+	}
+	tenant, ctx, err := h.tenants.fromHTTP(r)
+	if err != nil {
+		h.fail(Zipkin, err).writeText(w)
+		return
+	}
+	body, err := readBody(w, r, h.maxBody)
+	if err != nil {
+		h.fail(Zipkin, err).writeText(w)
+		return
+	}
+	td, err := guardDecode(func() (ptrace.Traces, error) {
+		return h.dec.decode(zipkinFormatOf(r), r.Header.Get("X-B3-Flags") == "1", body)
+	})
+	if err != nil {
+		h.fail(Zipkin, err).writeText(w)
+		return
+	}
+	if err := h.push(ctx, tenant, td); err != nil {
+		h.fail(Zipkin, err).writeText(w)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
