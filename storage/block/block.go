@@ -6,16 +6,17 @@ package block
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"strings"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tempoctl/tempoctl/model"
 	"github.com/tempoctl/tempoctl/storage/backend"
+	"github.com/tempoctl/tempoctl/storage/vparquet"
+	"github.com/tempoctl/tempoctl/storage/vparquet4"
+	"github.com/tempoctl/tempoctl/storage/vparquet5"
 )
-
-// ErrNotImplemented is returned by the stubs until the storage work lands.
-var ErrNotImplemented = errors.New("not implemented yet")
 
 // Config is storage.trace.block (and the block sizes used by writers).
 type Config struct {
@@ -53,10 +54,52 @@ type Reader interface {
 
 // NewWriter starts a block for tenant in cfg.Version.
 func NewWriter(ctx context.Context, be *backend.Backend, tenant string, cfg Config) (Writer, error) {
-	return nil, ErrNotImplemented
+	f, err := formatFor(cfg.Version)
+	if err != nil {
+		return nil, err
+	}
+	rf := cfg.ReplicationFactor
+	if rf == 0 {
+		rf = 1
+	}
+	return vparquet.NewWriter(be, f, vparquet.WriterConfig{
+		Tenant:              tenant,
+		DedicatedColumns:    cfg.DedicatedColumns,
+		RowGroupSizeBytes:   cfg.RowGroupSizeBytes,
+		BloomFP:             cfg.BloomFP,
+		BloomShardSizeBytes: cfg.BloomShardSizeBytes,
+		CompactionLevel:     cfg.CompactionLevel,
+		ReplicationFactor:   rf,
+	})
 }
 
 // Open opens the block described by meta, choosing the decoder by meta.Version.
 func Open(ctx context.Context, be *backend.Backend, meta *backend.BlockMeta) (Reader, error) {
-	return nil, ErrNotImplemented
+	f, err := formatFor(meta.Version)
+	if err != nil {
+		return nil, fmt.Errorf("block %s/%s: %w", meta.TenantID, meta.BlockID, err)
+	}
+	return vparquet.Open(ctx, be, meta, f)
+}
+
+// OpenParquet is Open returning the parquet-level reader (inspection, search).
+func OpenParquet(ctx context.Context, be *backend.Backend, meta *backend.BlockMeta) (*vparquet.Reader, error) {
+	f, err := formatFor(meta.Version)
+	if err != nil {
+		return nil, fmt.Errorf("block %s/%s: %w", meta.TenantID, meta.BlockID, err)
+	}
+	return vparquet.Open(ctx, be, meta, f)
+}
+
+// Versions lists the formats tempoctl reads and writes.
+var Versions = []string{backend.VersionVParquet5, backend.VersionVParquet4}
+
+func formatFor(version string) (vparquet.Format, error) {
+	switch version {
+	case "", backend.VersionVParquet5:
+		return vparquet5.Format, nil
+	case backend.VersionVParquet4:
+		return vparquet4.Format, nil
+	}
+	return nil, fmt.Errorf("unsupported block format %q (supported: %s)", version, strings.Join(Versions, ", "))
 }

@@ -1,0 +1,265 @@
+package vparquet
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/parquet-go/parquet-go"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/tempoctl/tempoctl/model"
+	"github.com/tempoctl/tempoctl/storage/backend"
+	"github.com/tempoctl/tempoctl/storage/bloom"
+)
+
+// Defaults for block writing (Tempo's).
+const (
+	DefaultRowGroupSizeBytes = 100_000_000
+	pageBufferSize           = 256 * 1024
+)
+
+// WriterConfig configures one block.
+type WriterConfig struct {
+	Tenant              string
+	BlockID             uuid.UUID // zero: a new random ID
+	DedicatedColumns    backend.DedicatedColumns
+	RowGroupSizeBytes   int
+	BloomFP             float64
+	BloomShardSizeBytes int
+	CompactionLevel     uint32
+	ReplicationFactor   uint32
+	// TempDir holds data.parquet while it is written ("" = os.TempDir()).
+	TempDir string
+}
+
+// Writer writes one block; traces must come in ascending ID order.
+type Writer struct {
+	be    *backend.Backend
+	f     Format
+	cfg   WriterConfig
+	codec Codec
+	meta  backend.BlockMeta
+
+	tmp      *os.File
+	pw       *parquet.Writer
+	row      parquet.Row
+	tr       Trace
+	ids      [][16]byte
+	rgLast   []model.TraceID
+	last     model.TraceID
+	rgBytes  int
+	inRG     int
+	written  uint64
+	start    uint64
+	end      uint64
+	closed   bool
+	sizeCalc ptrace.ProtoMarshaler
+}
+
+// NewWriter starts a block.
+func NewWriter(be *backend.Backend, f Format, cfg WriterConfig) (*Writer, error) {
+	if err := Validate(cfg.DedicatedColumns); err != nil {
+		return nil, err
+	}
+	dc := Filter(cfg.DedicatedColumns, f.Limits())
+	codec, err := f.NewCodec(dc)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.BlockID == uuid.Nil {
+		cfg.BlockID = uuid.New()
+	}
+	if cfg.RowGroupSizeBytes <= 0 {
+		cfg.RowGroupSizeBytes = DefaultRowGroupSizeBytes
+	}
+	tmp, err := os.CreateTemp(cfg.TempDir, "tempoctl-block-*.parquet")
+	if err != nil {
+		return nil, fmt.Errorf("block writer: %w", err)
+	}
+	opts := append([]parquet.WriterOption{
+		parquet.PageBufferSize(pageBufferSize),
+		parquet.DataPageVersion(2),
+		parquet.DataPageStatistics(true),
+		parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.DeltaLengthByteArray),
+		parquet.CreatedBy("github.com/tempoctl/tempoctl", "", ""),
+	}, codec.WriterOptions()...)
+	w := &Writer{
+		be: be, f: f, cfg: cfg, codec: codec, tmp: tmp,
+		pw: parquet.NewWriter(tmp, append(opts, codec.WriteSchema())...),
+		meta: backend.BlockMeta{
+			Version:           f.Version(),
+			BlockID:           cfg.BlockID,
+			TenantID:          cfg.Tenant,
+			CompactionLevel:   cfg.CompactionLevel,
+			DedicatedColumns:  dc,
+			ReplicationFactor: cfg.ReplicationFactor,
+		},
+	}
+	return w, nil
+}
+
+
+// BlockID is the ID of the block being written.
+func (w *Writer) BlockID() uuid.UUID { return w.cfg.BlockID }
+
+// Add appends one whole trace.
+func (w *Writer) Add(ctx context.Context, id model.TraceID, td ptrace.Traces) error {
+	if w.closed {
+		return errors.New("block writer: closed")
+	}
+	if len(w.ids) > 0 && id.Compare(w.last) <= 0 {
+		return fmt.Errorf("block writer: trace %s added after %s (IDs must ascend)", id, w.last)
+	}
+	FromOTLP(id, td, w.codec.Assignment(), &w.tr)
+	return w.addRow(id, &w.tr, w.sizeCalc.TracesSize(td))
+}
+
+// AddRow appends a row already in the row model (size is its estimated bytes).
+func (w *Writer) AddRow(ctx context.Context, tr *Trace, size int) error {
+	id := model.TraceIDFromBytes(tr.TraceID)
+	if len(w.ids) > 0 && id.Compare(w.last) <= 0 {
+		return fmt.Errorf("block writer: trace %s added after %s (IDs must ascend)", id, w.last)
+	}
+	return w.addRow(id, tr, size)
+}
+
+func (w *Writer) addRow(id model.TraceID, tr *Trace, size int) error {
+	var err error
+	w.row, err = w.codec.Encode(w.row[:0], tr)
+	if err != nil {
+		return fmt.Errorf("block writer: trace %s: %w", id, err)
+	}
+	if _, err := w.pw.WriteRows([]parquet.Row{w.row}); err != nil {
+		return fmt.Errorf("block writer: %w", err)
+	}
+	w.ids = append(w.ids, id)
+	w.last = id
+	if len(w.ids) == 1 || tr.StartTimeUnixNano < w.start {
+		w.start = tr.StartTimeUnixNano
+	}
+	w.end = max(w.end, tr.EndTimeUnixNano)
+	w.rgBytes += size
+	w.written += uint64(size)
+	w.inRG++
+	if w.rgBytes >= w.cfg.RowGroupSizeBytes {
+		return w.cutRowGroup()
+	}
+	return nil
+}
+
+func (w *Writer) cutRowGroup() error {
+	if w.inRG == 0 {
+		return nil
+	}
+	if err := w.pw.Flush(); err != nil {
+		return fmt.Errorf("block writer: %w", err)
+	}
+	w.rgLast = append(w.rgLast, w.last)
+	w.rgBytes, w.inRG = 0, 0
+	return nil
+}
+
+// EstimatedSize is the OTLP size of what was added so far.
+func (w *Writer) EstimatedSize() uint64 { return w.written }
+
+// Traces is the number of traces added.
+func (w *Writer) Traces() int { return len(w.ids) }
+
+// Close flushes the block to the backend: data, bloom, index, then meta.json
+// last so the block becomes visible only when complete.
+func (w *Writer) Close(ctx context.Context) (*backend.BlockMeta, error) {
+	if w.closed {
+		return nil, errors.New("block writer: closed twice")
+	}
+	w.closed = true
+	defer w.cleanup()
+	if len(w.ids) == 0 {
+		return nil, errors.New("block writer: no traces")
+	}
+	if err := w.cutRowGroup(); err != nil {
+		return nil, err
+	}
+	if err := w.pw.Close(); err != nil {
+		return nil, fmt.Errorf("block writer: %w", err)
+	}
+	size, footer, err := fileTail(w.tmp)
+	if err != nil {
+		return nil, err
+	}
+	tenant, id := w.cfg.Tenant, w.cfg.BlockID
+	if _, err := w.tmp.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	if err := w.be.WriteObject(ctx, tenant, id, backend.DataName, w.tmp); err != nil {
+		return nil, err
+	}
+	bf := bloom.New(w.cfg.BloomFP, w.cfg.BloomShardSizeBytes, len(w.ids))
+	for i := range w.ids {
+		bf.Add(w.ids[i][:])
+	}
+	shards, err := bf.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	for i, s := range shards {
+		if err := w.be.WriteObjectBytes(ctx, tenant, id, backend.BloomName(i), s); err != nil {
+			return nil, err
+		}
+	}
+	idx, err := backend.MarshalRowGroupIndex(w.rgLast)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.be.WriteObjectBytes(ctx, tenant, id, backend.IndexName, idx); err != nil {
+		return nil, err
+	}
+	m := w.meta
+	m.StartTime = time.Unix(int64(w.start/1e9), 0).UTC()
+	m.EndTime = time.Unix(int64(w.end/1e9), 0).UTC()
+	m.TotalObjects = int64(len(w.ids))
+	m.Size = uint64(size)
+	m.TotalRecords = uint32(len(w.rgLast))
+	m.BloomShardCount = uint32(len(shards))
+	m.FooterSize = footer
+	if err := w.be.WriteMeta(ctx, &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// Abort drops the block; objects already uploaded are deleted.
+func (w *Writer) Abort(ctx context.Context) error {
+	if !w.closed {
+		w.closed = true
+		w.cleanup()
+	}
+	return w.be.DeleteBlock(ctx, w.cfg.Tenant, w.cfg.BlockID)
+}
+
+func (w *Writer) cleanup() {
+	w.tmp.Close()
+	os.Remove(w.tmp.Name())
+}
+
+// fileTail returns the file size and the parquet footer length.
+func fileTail(f *os.File) (int64, uint32, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return 0, 0, err
+	}
+	var tail [8]byte
+	if _, err := f.ReadAt(tail[:], st.Size()-8); err != nil {
+		return 0, 0, fmt.Errorf("block writer: reading footer: %w", err)
+	}
+	if !bytes.Equal(tail[4:], []byte("PAR1")) {
+		return 0, 0, errors.New("block writer: data.parquet has no parquet magic")
+	}
+	return st.Size(), binary.LittleEndian.Uint32(tail[:4]), nil
+}
