@@ -246,3 +246,23 @@ func readBack(d *DedicatedAttributes, slots ScopeSlots, m pcommon.Map) {
 		}
 	}
 }
+
+// DefaultDedicatedColumns is Tempo's default list (spec §8.1), in order.
+func DefaultDedicatedColumns() backend.DedicatedColumns {
+	return backend.DedicatedColumns{
+		{Scope: ScopeResource, Name: "k8s.cluster.name"},
+		{Scope: ScopeResource, Name: "k8s.namespace.name"},
+		{Scope: ScopeResource, Name: "k8s.pod.name"},
+		{Scope: ScopeResource, Name: "k8s.container.name"},
+		{Name: "http.request.method"},
+		{Name: "http.response.status_code", Type: TypeInt},
+		{Name: "url.path"},
+		{Name: "url.route"},
+		{Name: "server.address"},
+		{Name: "server.port", Type: TypeInt},
+		{Name: "http.method"},
+		{Name: "http.url"},
+		{Name: "http.route"},
+		{Name: "http.status_code", Type: TypeInt},
+	}
+}
