@@ -1,9 +1,13 @@
 package receiver
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -315,4 +319,110 @@ var errBoom = errors.New("boom")
 func orgIDIs(ctx context.Context, tenant string) bool {
 	id, err := user.ExtractOrgID(ctx)
 	return err == nil && id == tenant
+}
+
+// wantSpan is what a hand-built span in a native format should become.
+type wantSpan struct {
+	traceID    pcommon.TraceID
+	spanID     pcommon.SpanID
+	parent     pcommon.SpanID
+	name       string
+	kind       ptrace.SpanKind
+	service    string
+	start, end time.Time
+	attrs      map[string]any // a subset of the span's attributes, as AsRaw gives them
+	status     ptrace.StatusCode
+	statusMsg  string
+	events     []string
+}
+
+func checkWantSpan(t *testing.T, want wantSpan, got receivedSpan) {
+	t.Helper()
+	s := got.span
+	if s.TraceID() != want.traceID || s.SpanID() != want.spanID || s.ParentSpanID() != want.parent {
+		t.Errorf("%s: IDs %s/%s parent %s, want %s/%s parent %s", want.name, s.TraceID(), s.SpanID(), s.ParentSpanID(), want.traceID, want.spanID, want.parent)
+	}
+	if s.Name() != want.name || s.Kind() != want.kind {
+		t.Errorf("span %q kind %v, want %q kind %v", s.Name(), s.Kind(), want.name, want.kind)
+	}
+	if svc := got.resource.Attributes().AsRaw()["service.name"]; svc != want.service {
+		t.Errorf("%s: service %v, want %q", want.name, svc, want.service)
+	}
+	if !s.StartTimestamp().AsTime().Equal(want.start) || !s.EndTimestamp().AsTime().Equal(want.end) {
+		t.Errorf("%s: time %v..%v, want %v..%v", want.name, s.StartTimestamp().AsTime(), s.EndTimestamp().AsTime(), want.start, want.end)
+	}
+	raw := s.Attributes().AsRaw()
+	for k, v := range want.attrs {
+		if raw[k] != v {
+			t.Errorf("%s: attribute %s = %#v, want %#v (all: %v)", want.name, k, raw[k], v, raw)
+		}
+	}
+	if s.Status().Code() != want.status || s.Status().Message() != want.statusMsg {
+		t.Errorf("%s: status %v %q, want %v %q", want.name, s.Status().Code(), s.Status().Message(), want.status, want.statusMsg)
+	}
+	var events []string
+	for i := range s.Events().Len() {
+		events = append(events, s.Events().At(i).Name())
+	}
+	if fmt.Sprint(events) != fmt.Sprint(want.events) {
+		t.Errorf("%s: events %q, want %q", want.name, events, want.events)
+	}
+}
+
+// checkOnlySpans asserts pushes hold exactly the wanted spans.
+func checkOnlySpans(t *testing.T, pushes []recordedPush, want ...wantSpan) {
+	t.Helper()
+	got := spansBySpanID(pushes)
+	if len(got) != len(want) {
+		t.Errorf("received %d spans, want %d", len(got), len(want))
+	}
+	for _, w := range want {
+		g, ok := got[w.spanID]
+		if !ok {
+			t.Errorf("span %q (%s) did not arrive", w.name, w.spanID)
+			continue
+		}
+		checkWantSpan(t, w, g)
+	}
+}
+
+// postRaw sends body with a plain HTTP client and returns status and body.
+func postRaw(t testing.TB, url string, header map[string]string, body []byte) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+func mustHex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func traceIDHex(t testing.TB, s string) pcommon.TraceID {
+	var id pcommon.TraceID
+	b := mustHex(t, s)
+	copy(id[16-len(b):], b)
+	return id
+}
+
+func spanIDHex(t testing.TB, s string) pcommon.SpanID {
+	var id pcommon.SpanID
+	copy(id[:], mustHex(t, s))
+	return id
 }

@@ -1,12 +1,15 @@
 package receiver
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/translator/zipkin/zipkinv1"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/translator/zipkin/zipkinv2"
+	zipkinmodel "github.com/openzipkin/zipkin-go/model"
+	"github.com/openzipkin/zipkin-go/proto/zipkin_proto3"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
@@ -41,43 +44,73 @@ func zipkinFormatOf(r *http.Request) zipkinFormat {
 	return zipkinV2JSON
 }
 
-// zipkinDecoder holds one unmarshaler per format; they are stateless.
+// zipkinDecoder holds the translators; they are stateless.
 type zipkinDecoder struct {
-	v2JSON, v2Proto, v2ProtoDebug, v1JSON, v1Thrift ptrace.Unmarshaler
+	v2               zipkinv2.ToTranslator
+	v1JSON, v1Thrift ptrace.Unmarshaler
 }
 
 func newZipkinDecoder(parseStringTags bool) zipkinDecoder {
 	return zipkinDecoder{
-		v2JSON:       zipkinv2.NewJSONTracesUnmarshaler(parseStringTags),
-		v2Proto:      zipkinv2.NewProtobufTracesUnmarshaler(false, parseStringTags),
-		v2ProtoDebug: zipkinv2.NewProtobufTracesUnmarshaler(true, parseStringTags),
-		v1JSON:       zipkinv1.NewJSONTracesUnmarshaler(parseStringTags),
-		v1Thrift:     zipkinv1.NewThriftTracesUnmarshaler(),
+		v2:       zipkinv2.ToTranslator{ParseStringTags: parseStringTags},
+		v1JSON:   zipkinv1.NewJSONTracesUnmarshaler(parseStringTags),
+		v1Thrift: zipkinv1.NewThriftTracesUnmarshaler(),
 	}
 }
 
 // decode turns a Zipkin body into traces. debug is the X-B3-Flags debug
 // bit, which only the protobuf format cannot carry in the body.
 func (d zipkinDecoder) decode(f zipkinFormat, debug bool, body []byte) (ptrace.Traces, error) {
-	var u ptrace.Unmarshaler
+	var (
+		td  ptrace.Traces
+		err error
+	)
 	switch f {
-	case zipkinV2Proto:
-		u = d.v2Proto
-		if debug {
-			u = d.v2ProtoDebug
-		}
+	case zipkinV2JSON, zipkinV2Proto:
+		td, err = d.decodeV2(f, debug, body)
 	case zipkinV1JSON:
-		u = d.v1JSON
+		td, err = d.v1JSON.UnmarshalTraces(body)
 	case zipkinV1Thrift:
-		u = d.v1Thrift
-	default:
-		u = d.v2JSON
+		td, err = d.v1Thrift.UnmarshalTraces(body)
 	}
-	td, err := u.UnmarshalTraces(body)
 	if err != nil {
 		return ptrace.Traces{}, badRequest(fmt.Errorf("decode zipkin %s: %w", f, err))
 	}
 	return td, nil
+}
+
+// decodeV2 parses v2 spans itself, rather than through the translator's
+// unmarshalers, to fix status tags on the way (see normalizeStatusTag).
+func (d zipkinDecoder) decodeV2(f zipkinFormat, debug bool, body []byte) (ptrace.Traces, error) {
+	var spans []*zipkinmodel.SpanModel
+	if f == zipkinV2Proto {
+		var err error
+		if spans, err = zipkin_proto3.ParseSpans(body, debug); err != nil {
+			return ptrace.Traces{}, err
+		}
+	} else if err := json.Unmarshal(body, &spans); err != nil {
+		return ptrace.Traces{}, err
+	}
+	for _, s := range spans {
+		if s != nil {
+			normalizeStatusTag(s.Tags)
+		}
+	}
+	return d.v2.ToTraces(spans)
+}
+
+// normalizeStatusTag rewrites otel.status_code "OK"/"ERROR", the values
+// the OpenTelemetry Zipkin mapping (and so the OTel SDK exporters) write,
+// to names the translator knows; it would otherwise drop an OK status.
+func normalizeStatusTag(tags map[string]string) {
+	switch tags["otel.status_code"] {
+	case "OK":
+		tags["otel.status_code"] = "STATUS_CODE_OK"
+	case "ERROR":
+		tags["otel.status_code"] = "STATUS_CODE_ERROR"
+	case "UNSET":
+		tags["otel.status_code"] = "STATUS_CODE_UNSET"
+	}
 }
 
 // zipkinHandler serves POST /api/v2/spans and /api/v1/spans.

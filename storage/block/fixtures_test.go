@@ -60,7 +60,7 @@ func TestFixtureBlocksHoldEveryPushedTrace(t *testing.T) {
 	be := fixtureBackend(t)
 	ctx := context.Background()
 	tenants := []struct {
-		tenant, version string
+		tenant, version   string
 		blocks, rowGroups int
 	}{
 		{"single-tenant", backend.VersionVParquet5, 1, 1},

@@ -278,4 +278,3 @@ func serviceStats(tr *Trace) {
 	}
 	slices.SortFunc(tr.ServiceStats, func(a, b ServiceStats) int { return cmp.Compare(a.ServiceName, b.ServiceName) })
 }
-

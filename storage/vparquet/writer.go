@@ -105,7 +105,6 @@ func NewWriter(be *backend.Backend, f Format, cfg WriterConfig) (*Writer, error)
 	return w, nil
 }
 
-
 // BlockID is the ID of the block being written.
 func (w *Writer) BlockID() uuid.UUID { return w.cfg.BlockID }
 
