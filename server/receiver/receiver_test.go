@@ -334,6 +334,7 @@ type wantSpan struct {
 	status     ptrace.StatusCode
 	statusMsg  string
 	events     []string
+	links      []pcommon.SpanID
 }
 
 func checkWantSpan(t *testing.T, want wantSpan, got receivedSpan) {
@@ -366,6 +367,13 @@ func checkWantSpan(t *testing.T, want wantSpan, got receivedSpan) {
 	}
 	if fmt.Sprint(events) != fmt.Sprint(want.events) {
 		t.Errorf("%s: events %q, want %q", want.name, events, want.events)
+	}
+	var links []pcommon.SpanID
+	for i := range s.Links().Len() {
+		links = append(links, s.Links().At(i).SpanID())
+	}
+	if fmt.Sprint(links) != fmt.Sprint(want.links) {
+		t.Errorf("%s: links to %v, want %v", want.name, links, want.links)
 	}
 }
 
