@@ -3,6 +3,8 @@ package model
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -31,6 +33,10 @@ func ReadOTLPJSONLines(r io.Reader, fn func(line int, td ptrace.Traces) error) (
 		n++
 		line := bytes.TrimSpace(sc.Bytes())
 		if len(line) == 0 {
+			continue
+		}
+		if !json.Valid(line) {
+			bad = append(bad, LineError{Line: n, Err: errors.New("not valid JSON")})
 			continue
 		}
 		td, err := um.UnmarshalTraces(line)

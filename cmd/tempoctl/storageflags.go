@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
@@ -117,6 +119,10 @@ func (f *storageFlags) open(ctx context.Context) (*backend.Backend, error) {
 	if err != nil {
 		return nil, usageError{err}
 	}
+	if err := probe(ctx, be); err != nil {
+		be.Close()
+		return nil, usageErrorf("bucket unreachable (%s): %v", cfg.Backend, err)
+	}
 	return be, nil
 }
 
@@ -151,4 +157,18 @@ func resolveTenants(ctx context.Context, be *backend.Backend, tenant string) ([]
 		return nil, fmt.Errorf("list tenants: %w", err)
 	}
 	return ts, nil
+}
+
+var errProbeDone = errors.New("probe done")
+
+// probe lists at most one object so a wrong endpoint, bucket or credentials
+// fail here with one clear line instead of deep inside a command.
+func probe(ctx context.Context, be *backend.Backend) error {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	err := be.Bucket().Iter(ctx, "", func(string) error { return errProbeDone })
+	if err == nil || errors.Is(err, errProbeDone) {
+		return nil
+	}
+	return err
 }

@@ -103,3 +103,8 @@ func formatFor(version string) (vparquet.Format, error) {
 	}
 	return nil, fmt.Errorf("unsupported block format %q (supported: %s)", version, strings.Join(Versions, ", "))
 }
+
+// MayContain checks the block's bloom filter only.
+func MayContain(ctx context.Context, be *backend.Backend, meta *backend.BlockMeta, id model.TraceID) (bool, error) {
+	return vparquet.MayContain(ctx, be, meta, id)
+}

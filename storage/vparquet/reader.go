@@ -96,8 +96,14 @@ func (r *Reader) Close() error { return nil }
 
 // MayContain checks the bloom filter.
 func (r *Reader) MayContain(ctx context.Context, id model.TraceID) (bool, error) {
-	shard := bloom.ShardFor(id[:], int(r.meta.BloomShardCount))
-	b, err := r.be.ReadObject(ctx, r.meta.TenantID, r.meta.BlockID, backend.BloomName(shard))
+	return MayContain(ctx, r.be, r.meta, id)
+}
+
+// MayContain checks a block's bloom filter without opening its data: false
+// means the block certainly does not hold id.
+func MayContain(ctx context.Context, be *backend.Backend, meta *backend.BlockMeta, id model.TraceID) (bool, error) {
+	shard := bloom.ShardFor(id[:], int(meta.BloomShardCount))
+	b, err := be.ReadObject(ctx, meta.TenantID, meta.BlockID, backend.BloomName(shard))
 	if err != nil {
 		return false, err
 	}
