@@ -173,3 +173,7 @@ func TestRewriteFixtureMatchesTempo(t *testing.T) {
 		})
 	}
 }
+
+func slicesSortByID(ts []genTrace) {
+	slices.SortFunc(ts, func(a, b genTrace) int { return a.id.Compare(b.id) })
+}

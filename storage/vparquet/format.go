@@ -1,6 +1,8 @@
 package vparquet
 
 import (
+	"io"
+
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/tempoctl/tempoctl/storage/backend"
@@ -16,6 +18,15 @@ type Format interface {
 	NewCodec(dc backend.DedicatedColumns) (Codec, error)
 }
 
+// RowWriter writes rows of the row model into one parquet file.
+type RowWriter interface {
+	// Write buffers rows; they may be reused once it returns.
+	Write(rows []Trace) error
+	// Flush ends the current row group.
+	Flush() error
+	Close() error
+}
+
 // Codec converts between the row model and one version's parquet rows.
 type Codec interface {
 	// WriteSchema is the file schema of new blocks.
@@ -23,8 +34,8 @@ type Codec interface {
 	// ReadSchema is what rows are decoded from; files whose schema differs
 	// (pruned dedicated slots) are converted to it on read.
 	ReadSchema() *parquet.Schema
-	// Encode appends tr as a row of WriteSchema to dst.
-	Encode(dst parquet.Row, tr *Trace) (parquet.Row, error)
+	// NewRowWriter writes rows to a parquet file of WriteSchema.
+	NewRowWriter(w io.Writer, opts ...parquet.WriterOption) RowWriter
 	// Decode fills tr (reset first) from a row of ReadSchema.
 	Decode(row parquet.Row, tr *Trace) error
 	// Assignment of dedicated attributes to slots.

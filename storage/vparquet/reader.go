@@ -41,7 +41,7 @@ func Open(ctx context.Context, be *backend.Backend, meta *backend.BlockMeta, f F
 		}
 	}
 	ra := be.ReaderAt(ctx, meta.TenantID, meta.BlockID, backend.DataName, size)
-	file, err := parquet.OpenFile(ra, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	file, err := parquet.OpenFile(ra, size, parquet.SkipBloomFilters(true))
 	if err != nil {
 		return nil, fmt.Errorf("block %s/%s: data.parquet: %w", meta.TenantID, meta.BlockID, err)
 	}

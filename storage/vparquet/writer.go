@@ -23,6 +23,7 @@ import (
 const (
 	DefaultRowGroupSizeBytes = 100_000_000
 	pageBufferSize           = 256 * 1024
+	batchRows                = 64 // rows handed to parquet-go at once
 )
 
 // WriterConfig configures one block.
@@ -48,9 +49,9 @@ type Writer struct {
 	meta  backend.BlockMeta
 
 	tmp      *os.File
-	pw       *parquet.Writer
-	row      parquet.Row
-	tr       Trace
+	pw       RowWriter
+	batch    []Trace // rows not yet handed to pw
+	nbatch   int
 	ids      [][16]byte
 	rgLast   []model.TraceID
 	last     model.TraceID
@@ -92,7 +93,8 @@ func NewWriter(be *backend.Backend, f Format, cfg WriterConfig) (*Writer, error)
 	}, codec.WriterOptions()...)
 	w := &Writer{
 		be: be, f: f, cfg: cfg, codec: codec, tmp: tmp,
-		pw: parquet.NewWriter(tmp, append(opts, codec.WriteSchema())...),
+		pw:    codec.NewRowWriter(tmp, opts...),
+		batch: make([]Trace, batchRows),
 		meta: backend.BlockMeta{
 			Version:           f.Version(),
 			BlockID:           cfg.BlockID,
@@ -116,8 +118,9 @@ func (w *Writer) Add(ctx context.Context, id model.TraceID, td ptrace.Traces) er
 	if len(w.ids) > 0 && id.Compare(w.last) <= 0 {
 		return fmt.Errorf("block writer: trace %s added after %s (IDs must ascend)", id, w.last)
 	}
-	FromOTLP(id, td, w.codec.Assignment(), &w.tr)
-	return w.addRow(id, &w.tr, w.sizeCalc.TracesSize(td))
+	tr := &w.batch[w.nbatch]
+	FromOTLP(id, td, w.codec.Assignment(), tr)
+	return w.addRow(id, tr, w.sizeCalc.TracesSize(td))
 }
 
 // AddRow appends a row already in the row model (size is its estimated bytes).
@@ -126,17 +129,21 @@ func (w *Writer) AddRow(ctx context.Context, tr *Trace, size int) error {
 	if len(w.ids) > 0 && id.Compare(w.last) <= 0 {
 		return fmt.Errorf("block writer: trace %s added after %s (IDs must ascend)", id, w.last)
 	}
-	return w.addRow(id, tr, size)
+	// The caller may reuse tr: hand it to parquet-go before returning.
+	w.batch[w.nbatch] = *tr
+	if err := w.addRow(id, &w.batch[w.nbatch], size); err != nil {
+		return err
+	}
+	return w.writeBatch()
 }
 
+// addRow accounts for the row just placed at batch[nbatch].
 func (w *Writer) addRow(id model.TraceID, tr *Trace, size int) error {
-	var err error
-	w.row, err = w.codec.Encode(w.row[:0], tr)
-	if err != nil {
-		return fmt.Errorf("block writer: trace %s: %w", id, err)
-	}
-	if _, err := w.pw.WriteRows([]parquet.Row{w.row}); err != nil {
-		return fmt.Errorf("block writer: %w", err)
+	w.nbatch++
+	if w.nbatch == len(w.batch) {
+		if err := w.writeBatch(); err != nil {
+			return err
+		}
 	}
 	w.ids = append(w.ids, id)
 	w.last = id
@@ -153,9 +160,23 @@ func (w *Writer) addRow(id model.TraceID, tr *Trace, size int) error {
 	return nil
 }
 
+func (w *Writer) writeBatch() error {
+	if w.nbatch == 0 {
+		return nil
+	}
+	if err := w.pw.Write(w.batch[:w.nbatch]); err != nil {
+		return fmt.Errorf("block writer: %w", err)
+	}
+	w.nbatch = 0
+	return nil
+}
+
 func (w *Writer) cutRowGroup() error {
 	if w.inRG == 0 {
 		return nil
+	}
+	if err := w.writeBatch(); err != nil {
+		return err
 	}
 	if err := w.pw.Flush(); err != nil {
 		return fmt.Errorf("block writer: %w", err)

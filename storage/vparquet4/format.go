@@ -1,6 +1,7 @@
 package vparquet4
 
 import (
+	"io"
 	"sync"
 
 	"github.com/parquet-go/parquet-go"
@@ -51,10 +52,28 @@ func (c *codec) ReadSchema() *parquet.Schema           { return c.schema }
 func (c *codec) Assignment() *vparquet.Assignment      { return c.a }
 func (c *codec) WriterOptions() []parquet.WriterOption { return nil }
 
-func (c *codec) Encode(dst parquet.Row, tr *vparquet.Trace) (parquet.Row, error) {
-	fromRow(tr, &c.row)
-	return c.schema.Deconstruct(dst, &c.row), nil
+func (c *codec) NewRowWriter(w io.Writer, opts ...parquet.WriterOption) vparquet.RowWriter {
+	return &rowWriter{w: parquet.NewGenericWriter[Trace](w, append(opts, c.schema)...)}
 }
+
+type rowWriter struct {
+	w    *parquet.GenericWriter[Trace]
+	rows []Trace
+}
+
+func (r *rowWriter) Write(rows []vparquet.Trace) error {
+	if cap(r.rows) < len(rows) {
+		r.rows = make([]Trace, len(rows))
+	}
+	r.rows = r.rows[:len(rows)]
+	for i := range rows {
+		fromRow(&rows[i], &r.rows[i])
+	}
+	_, err := r.w.Write(r.rows)
+	return err
+}
+func (r *rowWriter) Flush() error { return r.w.Flush() }
+func (r *rowWriter) Close() error { return r.w.Close() }
 
 func (c *codec) Decode(row parquet.Row, tr *vparquet.Trace) error {
 	c.row = Trace{}

@@ -4,6 +4,7 @@
 package vparquet5
 
 import (
+	"io"
 	"sync"
 
 	"github.com/parquet-go/parquet-go"
@@ -100,9 +101,23 @@ func (c *codec) WriterOptions() []parquet.WriterOption {
 	return opts
 }
 
-func (c *codec) Encode(dst parquet.Row, tr *vparquet.Trace) (parquet.Row, error) {
-	return vparquet.RemapRow(c.full.Deconstruct(dst, tr), c.mapping), nil
+// NewRowWriter writes the row model straight into the pruned schema's
+// columns: parquet-go maps schema fields to struct fields by name, so pruned
+// slots are simply never visited.
+func (c *codec) NewRowWriter(w io.Writer, opts ...parquet.WriterOption) vparquet.RowWriter {
+	return rowWriter{parquet.NewGenericWriter[vparquet.Trace](w, append(opts, c.write)...)}
 }
+
+type rowWriter struct {
+	w *parquet.GenericWriter[vparquet.Trace]
+}
+
+func (r rowWriter) Write(rows []vparquet.Trace) error {
+	_, err := r.w.Write(rows)
+	return err
+}
+func (r rowWriter) Flush() error { return r.w.Flush() }
+func (r rowWriter) Close() error { return r.w.Close() }
 
 func (c *codec) Decode(row parquet.Row, tr *vparquet.Trace) error {
 	*tr = vparquet.Trace{}

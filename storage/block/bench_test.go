@@ -1,0 +1,156 @@
+package block_test
+
+import (
+	"context"
+	"io"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/thanos-io/objstore"
+
+	"github.com/tempoctl/tempoctl/internal/tracegen"
+	"github.com/tempoctl/tempoctl/model"
+	"github.com/tempoctl/tempoctl/storage/backend"
+	"github.com/tempoctl/tempoctl/storage/block"
+	"github.com/tempoctl/tempoctl/storage/vparquet"
+)
+
+// fixtureLike generates traces shaped like the fixtures: a few services,
+// ~12 spans, plain attributes.
+func fixtureLike(n int) []genTrace {
+	g := tracegen.New(42, tracegen.Config{MinSpans: 4, MaxSpans: 20})
+	out := make([]genTrace, n)
+	for i := range out {
+		out[i].id, out[i].td = g.Trace()
+	}
+	return sortTraces(out)
+}
+
+func sortTraces(ts []genTrace) []genTrace {
+	slicesSortByID(ts)
+	return ts
+}
+
+// BenchmarkBlockWrite reports spans/s on one core and bytes per span of the
+// resulting data.parquet.
+func BenchmarkBlockWrite(b *testing.B) {
+	for _, version := range block.Versions {
+		b.Run(version, func(b *testing.B) {
+			traces := fixtureLike(2000)
+			spans := 0
+			for _, t := range traces {
+				spans += t.td.SpanCount()
+			}
+			ctx := context.Background()
+			var size uint64
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				be := memBackend(b)
+				w, err := block.NewWriter(ctx, be, "t", block.Config{Version: version, DedicatedColumns: vparquet.DefaultDedicatedColumns()})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, t := range traces {
+					if err := w.Add(ctx, t.id, t.td); err != nil {
+						b.Fatal(err)
+					}
+				}
+				m, err := w.Close(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				size = m.Size
+			}
+			b.ReportMetric(float64(spans*b.N)/b.Elapsed().Seconds(), "spans/s")
+			b.ReportMetric(float64(size)/float64(spans), "bytes/span")
+		})
+	}
+}
+
+// countingBucket counts bytes read through Get and GetRange.
+type countingBucket struct {
+	objstore.Bucket
+	n *atomic.Int64
+}
+
+type countingReader struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (r countingReader) Read(p []byte) (int, error) {
+	k, err := r.ReadCloser.Read(p)
+	r.n.Add(int64(k))
+	return k, err
+}
+
+func (c countingBucket) Get(ctx context.Context, name string) (io.ReadCloser, error) {
+	rc, err := c.Bucket.Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return countingReader{rc, c.n}, nil
+}
+
+func (c countingBucket) GetRange(ctx context.Context, name string, off, length int64) (io.ReadCloser, error) {
+	rc, err := c.Bucket.GetRange(ctx, name, off, length)
+	if err != nil {
+		return nil, err
+	}
+	return countingReader{rc, c.n}, nil
+}
+
+var bigBlock struct {
+	once  sync.Once
+	be    *backend.Backend
+	meta  *backend.BlockMeta
+	ids   []model.TraceID
+	bytes *atomic.Int64
+}
+
+// BenchmarkFindTraceByID looks up random traces of a 100k-trace block held in
+// an object store: µs per lookup and bytes fetched per lookup (bloom shard,
+// TraceID column chunk, the row's pages). The footer is read once at open.
+func BenchmarkFindTraceByID(b *testing.B) {
+	ctx := context.Background()
+	bigBlock.once.Do(func() {
+		bigBlock.bytes = new(atomic.Int64)
+		bigBlock.be = backend.NewFromBucket(countingBucket{objstore.NewInMemBucket(), bigBlock.bytes})
+		g := tracegen.New(7, tracegen.Config{MinSpans: 2, MaxSpans: 12})
+		traces := make([]genTrace, 100_000)
+		for i := range traces {
+			traces[i].id, traces[i].td = g.Trace()
+		}
+		traces = sortTraces(traces)
+		w, err := block.NewWriter(ctx, bigBlock.be, "t", block.Config{DedicatedColumns: vparquet.DefaultDedicatedColumns()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, t := range traces {
+			if err := w.Add(ctx, t.id, t.td); err != nil {
+				b.Fatal(err)
+			}
+			bigBlock.ids = append(bigBlock.ids, t.id)
+		}
+		if bigBlock.meta, err = w.Close(ctx); err != nil {
+			b.Fatal(err)
+		}
+	})
+	r, err := block.Open(ctx, bigBlock.be, bigBlock.meta)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	bigBlock.bytes.Store(0)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		id := bigBlock.ids[(i*7919)%len(bigBlock.ids)]
+		if _, ok, err := r.FindTraceByID(ctx, id); err != nil || !ok {
+			b.Fatalf("find %s: %v %v", id, ok, err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/lookup")
+	b.ReportMetric(float64(bigBlock.bytes.Load())/float64(b.N), "bytes-read/lookup")
+}
