@@ -48,6 +48,7 @@ type Receivers struct {
 	mu      sync.Mutex
 	servers []*listener
 	errc    chan error
+	serving sync.WaitGroup // the Serve goroutines
 }
 
 // listener is one receiver's server and where it listens.
@@ -55,6 +56,7 @@ type listener struct {
 	name     string
 	endpoint string
 	addr     net.Addr
+	ln       net.Listener
 	serve    func(net.Listener) error
 	stop     func(context.Context) error
 }
@@ -135,26 +137,27 @@ func (r *Receivers) Start(ctx context.Context) error {
 			}
 			return fmt.Errorf("receiver %s: listen on %s: %w", s.name, s.endpoint, err)
 		}
-		s.addr = ln.Addr()
+		s.addr, s.ln = ln.Addr(), ln
 		lns = append(lns, ln)
 	}
 	r.errc = make(chan error, len(servers))
-	for i, s := range servers {
+	for _, s := range servers {
 		level.Info(r.base.logger).Log("msg", "receiver listening", "receiver", s.name, "addr", s.addr)
-		go func(s *listener, ln net.Listener) {
-			err := s.serve(ln)
+		r.serving.Go(func() {
+			err := s.serve(s.ln)
 			if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, grpc.ErrServerStopped) {
 				level.Error(r.base.logger).Log("msg", "receiver stopped serving", "receiver", s.name, "err", err)
 				r.errc <- fmt.Errorf("receiver %s: %w", s.name, err)
 			}
-		}(s, lns[i])
+		})
 	}
 	r.servers = servers
 	return nil
 }
 
 // Stop shuts every receiver down, letting in-flight requests finish until
-// ctx is done, then cutting them off.
+// ctx is done, then cutting them off. When it returns, the addresses are
+// free again. A Receivers is not restarted after Stop.
 func (r *Receivers) Stop(ctx context.Context) error {
 	r.mu.Lock()
 	servers := r.servers
@@ -174,6 +177,13 @@ func (r *Receivers) Stop(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
+	// A Serve goroutine that had not started yet when its server stopped
+	// would close the listener only once it runs; close it here so the
+	// address is free on return, then wait for the goroutines to end.
+	for _, s := range servers {
+		_ = s.ln.Close()
+	}
+	r.serving.Wait()
 	return errors.Join(errs...)
 }
 
