@@ -60,7 +60,8 @@ func BenchmarkOTLPHTTPProto(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := &otlpHTTP{base: &base{pusher: nopPusher{}, tenants: newTenants(true, ""), retryAfter: DefaultRetryAfter}, maxBody: DefaultMaxRequestBodySize}
+	m, _ := newMetrics(nil)
+	h := &otlpHTTP{base: &base{pusher: nopPusher{}, tenants: newTenants(true, ""), retryAfter: DefaultRetryAfter, metrics: m}, maxBody: DefaultMaxRequestBodySize}
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {

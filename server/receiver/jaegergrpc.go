@@ -40,7 +40,7 @@ func (s *jaegerGRPC) PostSpans(ctx context.Context, req *api_v2.PostSpansRequest
 	if err != nil {
 		return nil, s.fail(JaegerGRPC, err).grpcStatus().Err()
 	}
-	if err := s.push(ctx, tenant, td); err != nil {
+	if err := s.push(ctx, JaegerGRPC, tenant, td); err != nil {
 		return nil, s.fail(JaegerGRPC, err).grpcStatus().Err()
 	}
 	return &api_v2.PostSpansResponse{}, nil

@@ -71,7 +71,7 @@ func (h *jaegerThriftHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 		h.fail(JaegerThriftHTTP, err).writeText(w)
 		return
 	}
-	if err := h.push(ctx, tenant, td); err != nil {
+	if err := h.push(ctx, JaegerThriftHTTP, tenant, td); err != nil {
 		h.fail(JaegerThriftHTTP, err).writeText(w)
 		return
 	}

@@ -27,7 +27,7 @@ func (s *otlpGRPC) Export(ctx context.Context, req ptraceotlp.ExportRequest) (pt
 	if err != nil {
 		return ptraceotlp.NewExportResponse(), s.fail(OTLPGRPC, err).grpcStatus().Err()
 	}
-	if err := s.push(ctx, tenant, req.Traces()); err != nil {
+	if err := s.push(ctx, OTLPGRPC, tenant, req.Traces()); err != nil {
 		return ptraceotlp.NewExportResponse(), s.fail(OTLPGRPC, err).grpcStatus().Err()
 	}
 	return ptraceotlp.NewExportResponse(), nil

@@ -88,7 +88,7 @@ func (h *otlpHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, enc, err)
 		return
 	}
-	if err := h.push(ctx, tenant, td); err != nil {
+	if err := h.push(ctx, OTLPHTTP, tenant, td); err != nil {
 		h.writeError(w, enc, err)
 		return
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tempoctl/tempoctl/server/pusher"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"google.golang.org/grpc"
@@ -38,6 +39,8 @@ type Options struct {
 	RetryAfter time.Duration
 	// Logger gets listener failures and internal push errors. Default: none.
 	Logger log.Logger
+	// Registerer takes the span counters; nil: not exported.
+	Registerer prometheus.Registerer
 }
 
 // Receivers runs the enabled receivers, each on its own listener.
@@ -68,17 +71,21 @@ type base struct {
 	tenants    tenants
 	retryAfter time.Duration
 	logger     log.Logger
+	metrics    *metrics
 }
 
 // push hands spans to the pusher; an empty request is a successful no-op,
 // so the pusher never sees zero spans.
-func (b *base) push(ctx context.Context, tenant string, td ptrace.Traces) error {
-	if td.SpanCount() == 0 {
+func (b *base) push(ctx context.Context, receiver, tenant string, td ptrace.Traces) error {
+	n := td.SpanCount()
+	if n == 0 {
 		return nil
 	}
 	// The pusher's error goes to the client unwrapped: its message (a
 	// limit's name, say) is what the client needs to read.
-	return b.pusher.Push(ctx, tenant, td)
+	err := b.pusher.Push(ctx, tenant, td)
+	b.metrics.observe(receiver, n, err)
+	return err
 }
 
 // fail classifies an error and logs the ones that are ours, not the
@@ -106,6 +113,10 @@ func New(cfg Config, p pusher.Pusher, opts Options) (*Receivers, error) {
 	if opts.Logger == nil {
 		opts.Logger = log.NewNopLogger()
 	}
+	m, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("receiver metrics: %w", err)
+	}
 	return &Receivers{
 		cfg: cfg,
 		base: &base{
@@ -113,6 +124,7 @@ func New(cfg Config, p pusher.Pusher, opts Options) (*Receivers, error) {
 			tenants:    newTenants(opts.MultitenancyEnabled, opts.TenantHeader),
 			retryAfter: opts.RetryAfter,
 			logger:     opts.Logger,
+			metrics:    m,
 		},
 	}, nil
 }

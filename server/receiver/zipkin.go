@@ -145,7 +145,7 @@ func (h *zipkinHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(Zipkin, err).writeText(w)
 		return
 	}
-	if err := h.push(ctx, tenant, td); err != nil {
+	if err := h.push(ctx, Zipkin, tenant, td); err != nil {
 		h.fail(Zipkin, err).writeText(w)
 		return
 	}
