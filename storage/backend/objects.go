@@ -56,6 +56,9 @@ type rangeReader struct {
 }
 
 func (r *rangeReader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("read %s: negative offset %d", r.key, off)
+	}
 	if off >= r.size {
 		return 0, io.EOF
 	}

@@ -1,6 +1,7 @@
 package vparquet
 
 import (
+	"encoding/binary"
 	"bytes"
 	"context"
 	"errors"
@@ -41,6 +42,9 @@ func Open(ctx context.Context, be *backend.Backend, meta *backend.BlockMeta, f F
 		}
 	}
 	ra := be.ReaderAt(ctx, meta.TenantID, meta.BlockID, backend.DataName, size)
+	if err := checkFooter(ra, size); err != nil {
+		return nil, fmt.Errorf("block %s/%s: data.parquet: %w", meta.TenantID, meta.BlockID, err)
+	}
 	file, err := parquet.OpenFile(ra, size, parquet.SkipBloomFilters(true))
 	if err != nil {
 		return nil, fmt.Errorf("block %s/%s: data.parquet: %w", meta.TenantID, meta.BlockID, err)
@@ -245,4 +249,23 @@ func (r *Reader) Iterate(ctx context.Context, fn func(id model.TraceID, td ptrac
 	return r.IterateRows(ctx, func(tr *Trace) error {
 		return fn(model.TraceIDFromBytes(tr.TraceID), ToOTLP(tr, a))
 	})
+}
+
+// checkFooter validates the parquet trailer before the library trusts it: a
+// corrupt footer length must be an error, not a giant read.
+func checkFooter(ra io.ReaderAt, size int64) error {
+	if size < 12 {
+		return fmt.Errorf("%d bytes is too small for a parquet file", size)
+	}
+	var tail [8]byte
+	if _, err := ra.ReadAt(tail[:], size-8); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	if string(tail[4:]) != "PAR1" {
+		return errors.New("no parquet magic at the end of the file")
+	}
+	if n := int64(binary.LittleEndian.Uint32(tail[:4])); n <= 0 || n > size-12 {
+		return fmt.Errorf("footer length %d does not fit in a %d-byte file", n, size)
+	}
+	return nil
 }
