@@ -1,0 +1,328 @@
+package wal
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Record framing: [len uint32][crc32c uint32][payload]; payload is
+// [tenant len uvarint][tenant][data].
+const (
+	headerSize    = 8
+	segmentPrefix = "segment-"
+	maxRecord     = 256 << 20
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// WAL is a directory of numbered segment files.
+type WAL struct {
+	dir   string
+	delay time.Duration
+
+	mu      sync.Mutex
+	f       *os.File
+	w       *bufio.Writer
+	seg     int
+	written int64 // bytes handed to w in this process (monotonic)
+	synced  int64
+	syncErr error
+	cond    *sync.Cond
+	syncing bool
+	closed  bool
+}
+
+// Open opens (creating) the WAL directory. Existing segments are left for
+// Replay; new appends go to a fresh segment.
+func Open(cfg Config) (*WAL, error) {
+	if cfg.Path == "" {
+		return nil, errors.New("wal: path is empty")
+	}
+	if err := os.MkdirAll(cfg.Path, 0o755); err != nil {
+		return nil, fmt.Errorf("wal: %w", err)
+	}
+	w := &WAL{dir: cfg.Path, delay: cfg.SyncDelay}
+	w.cond = sync.NewCond(&w.mu)
+	segs, err := w.Segments()
+	if err != nil {
+		return nil, err
+	}
+	next := 1
+	if len(segs) > 0 {
+		next = segs[len(segs)-1] + 1
+	}
+	if err := w.openSegment(next); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *WAL) segPath(n int) string {
+	return filepath.Join(w.dir, fmt.Sprintf("%s%08d", segmentPrefix, n))
+}
+
+func (w *WAL) openSegment(n int) error {
+	f, err := os.OpenFile(w.segPath(n), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("wal: %w", err)
+	}
+	w.f, w.w, w.seg = f, bufio.NewWriterSize(f, 1<<20), n
+	return nil
+}
+
+// Segments lists segment numbers on disk, ascending.
+func (w *WAL) Segments() ([]int, error) {
+	ents, err := os.ReadDir(w.dir)
+	if err != nil {
+		return nil, fmt.Errorf("wal: %w", err)
+	}
+	var out []int
+	for _, e := range ents {
+		if n, ok := strings.CutPrefix(e.Name(), segmentPrefix); ok {
+			if i, err := strconv.Atoi(n); err == nil {
+				out = append(out, i)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Append writes one record and returns once it is on disk.
+func (w *WAL) Append(tenant string, data []byte) (segment int, err error) {
+	payload := len(tenant) + binary.MaxVarintLen64 + len(data)
+	if payload > maxRecord {
+		return 0, fmt.Errorf("wal: record of %d bytes exceeds %d", payload, maxRecord)
+	}
+	var hdr [headerSize + binary.MaxVarintLen64]byte
+	n := binary.PutUvarint(hdr[headerSize:], uint64(len(tenant)))
+	size := n + len(tenant) + len(data)
+	crc := crc32.Update(0, castagnoli, hdr[headerSize:headerSize+n])
+	crc = crc32.Update(crc, castagnoli, []byte(tenant))
+	crc = crc32.Update(crc, castagnoli, data)
+	binary.LittleEndian.PutUint32(hdr[0:], uint32(size))
+	binary.LittleEndian.PutUint32(hdr[4:], crc)
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return 0, errors.New("wal: closed")
+	}
+	if _, err := w.w.Write(hdr[:headerSize+n]); err != nil {
+		return 0, w.fail(err)
+	}
+	if _, err := w.w.WriteString(tenant); err != nil {
+		return 0, w.fail(err)
+	}
+	if _, err := w.w.Write(data); err != nil {
+		return 0, w.fail(err)
+	}
+	w.written += int64(headerSize + size)
+	my := w.written
+	seg := w.seg
+	// Group commit: whoever finds no sync running becomes the syncer for
+	// everything written so far; the others wait for it.
+	for w.synced < my && w.syncErr == nil {
+		if !w.syncing {
+			w.syncing = true
+			w.syncLocked()
+			w.syncing = false
+			w.cond.Broadcast()
+			continue
+		}
+		w.cond.Wait()
+	}
+	if w.syncErr != nil {
+		return 0, w.syncErr
+	}
+	return seg, nil
+}
+
+// syncLocked flushes and fsyncs with the lock released during fsync so new
+// appends can queue behind it.
+func (w *WAL) syncLocked() {
+	if w.delay > 0 {
+		w.mu.Unlock()
+		time.Sleep(w.delay)
+		w.mu.Lock()
+	}
+	target := w.written
+	if err := w.w.Flush(); err != nil {
+		w.syncErr = fmt.Errorf("wal: %w", err)
+		return
+	}
+	f := w.f
+	w.mu.Unlock()
+	err := f.Sync()
+	w.mu.Lock()
+	if err != nil {
+		w.syncErr = fmt.Errorf("wal: fsync: %w", err)
+		return
+	}
+	w.synced = max(w.synced, target)
+}
+
+func (w *WAL) fail(err error) error {
+	w.syncErr = fmt.Errorf("wal: %w", err)
+	return w.syncErr
+}
+
+// Rotate starts a new segment and returns the number of the one it closed:
+// everything appended before Rotate is in segments ≤ that number.
+func (w *WAL) Rotate() (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for w.syncing {
+		w.cond.Wait()
+	}
+	old := w.seg
+	if err := w.w.Flush(); err != nil {
+		return 0, w.fail(err)
+	}
+	if err := w.f.Sync(); err != nil {
+		return 0, w.fail(err)
+	}
+	w.synced = w.written
+	if err := w.f.Close(); err != nil {
+		return 0, w.fail(err)
+	}
+	if err := w.openSegment(old + 1); err != nil {
+		return 0, err
+	}
+	return old, nil
+}
+
+// Truncate deletes segments ≤ upTo (never the open one).
+func (w *WAL) Truncate(upTo int) error {
+	segs, err := w.Segments()
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	cur := w.seg
+	w.mu.Unlock()
+	for _, s := range segs {
+		if s <= upTo && s != cur {
+			if err := os.Remove(w.segPath(s)); err != nil && !os.IsNotExist(err) {
+				return fmt.Errorf("wal: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// Close syncs and closes the open segment.
+func (w *WAL) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for w.syncing {
+		w.cond.Wait()
+	}
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	if err := w.w.Flush(); err != nil {
+		return err
+	}
+	if err := w.f.Sync(); err != nil {
+		return err
+	}
+	return w.f.Close()
+}
+
+// ReplayStats says what a replay found.
+type ReplayStats struct {
+	Segments, Records int
+	// Corrupt are segments whose tail was cut at a bad record (torn write
+	// from a crash); the records before it were replayed.
+	Corrupt []string
+}
+
+// Replay reads segments ≤ upTo (all before the open one) in order and calls
+// fn for every intact record. A torn or corrupt tail ends that segment.
+func (w *WAL) Replay(fn func(segment int, tenant string, data []byte) error) (ReplayStats, error) {
+	var st ReplayStats
+	segs, err := w.Segments()
+	if err != nil {
+		return st, err
+	}
+	w.mu.Lock()
+	cur := w.seg
+	w.mu.Unlock()
+	for _, s := range segs {
+		if s >= cur {
+			continue
+		}
+		st.Segments++
+		n, err := replaySegment(w.segPath(s), func(tenant string, data []byte) error { return fn(s, tenant, data) })
+		st.Records += n
+		var ce *corruptError
+		if errors.As(err, &ce) {
+			st.Corrupt = append(st.Corrupt, fmt.Sprintf("%s: %v", filepath.Base(w.segPath(s)), ce.err))
+			continue
+		}
+		if err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+type corruptError struct{ err error }
+
+func (e *corruptError) Error() string { return e.err.Error() }
+
+func replaySegment(path string, fn func(tenant string, data []byte) error) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("wal: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	n := 0
+	var hdr [headerSize]byte
+	var buf []byte
+	for {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			if err == io.EOF {
+				return n, nil
+			}
+			return n, &corruptError{fmt.Errorf("record %d: torn header", n+1)}
+		}
+		size := binary.LittleEndian.Uint32(hdr[0:])
+		if size == 0 || size > maxRecord {
+			return n, &corruptError{fmt.Errorf("record %d: bad length %d", n+1, size)}
+		}
+		if cap(buf) < int(size) {
+			buf = make([]byte, size)
+		}
+		buf = buf[:size]
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return n, &corruptError{fmt.Errorf("record %d: torn payload", n+1)}
+		}
+		if crc32.Checksum(buf, castagnoli) != binary.LittleEndian.Uint32(hdr[4:]) {
+			return n, &corruptError{fmt.Errorf("record %d: checksum mismatch", n+1)}
+		}
+		tl, k := binary.Uvarint(buf)
+		if k <= 0 || uint64(k)+tl > uint64(len(buf)) {
+			return n, &corruptError{fmt.Errorf("record %d: bad tenant length", n+1)}
+		}
+		tenant := string(buf[k : k+int(tl)])
+		if err := fn(tenant, buf[k+int(tl):]); err != nil {
+			return n, err
+		}
+		n++
+	}
+}
