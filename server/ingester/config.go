@@ -1,13 +1,36 @@
-// Package ingester keeps live traces, appends pushes to the WAL, cuts head
-// blocks into complete blocks and flushes them to the backend.
+// Package ingester keeps live traces, appends pushes to the WAL before
+// acknowledging them, cuts what it holds into blocks by size or age and
+// flushes them to the backend, then drops the WAL segments they covered.
 package ingester
 
 import "time"
 
-// Config is the ingester section of the YAML (owner: ingester work).
+// Config is the ingester section of the YAML.
 type Config struct {
-	TraceIdlePeriod      time.Duration `yaml:"trace_idle_period"`
-	MaxBlockBytes        uint64        `yaml:"max_block_bytes"`
-	MaxBlockDuration     time.Duration `yaml:"max_block_duration"`
+	// TraceIdlePeriod: a trace without new spans for this long counts as
+	// complete (no longer "live").
+	TraceIdlePeriod time.Duration `yaml:"trace_idle_period"`
+	// MaxBlockBytes cuts a block once this many bytes of spans are held.
+	MaxBlockBytes uint64 `yaml:"max_block_bytes"`
+	// MaxBlockDuration cuts a block once its oldest data is this old.
+	MaxBlockDuration time.Duration `yaml:"max_block_duration"`
+	// CompleteBlockTimeout is accepted for Tempo compatibility; tempoctl
+	// flushes complete blocks straight to the backend and keeps no local copy.
 	CompleteBlockTimeout time.Duration `yaml:"complete_block_timeout"`
+	// FlushCheckPeriod is how often the cut conditions are checked.
+	FlushCheckPeriod time.Duration `yaml:"flush_check_period"`
+	// MaxTracesPerUser refuses pushes that would start a new trace beyond
+	// this many live traces per tenant (0: unlimited).
+	MaxTracesPerUser int `yaml:"max_traces_per_user"`
+}
+
+// DefaultConfig are Tempo's ingester defaults.
+func DefaultConfig() Config {
+	return Config{
+		TraceIdlePeriod:      10 * time.Second,
+		MaxBlockBytes:        500 << 20,
+		MaxBlockDuration:     30 * time.Minute,
+		CompleteBlockTimeout: 15 * time.Minute,
+		FlushCheckPeriod:     time.Second,
+	}
 }

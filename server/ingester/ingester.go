@@ -1,0 +1,361 @@
+package ingester
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/tempoctl/tempoctl/blocktools"
+	"github.com/tempoctl/tempoctl/model"
+	"github.com/tempoctl/tempoctl/server/pusher"
+	"github.com/tempoctl/tempoctl/storage/backend"
+	"github.com/tempoctl/tempoctl/storage/block"
+	"github.com/tempoctl/tempoctl/storage/wal"
+)
+
+// Ingester holds live data and turns it into blocks. It implements
+// pusher.Pusher.
+type Ingester struct {
+	cfg      Config
+	blockCfg block.Config
+	be       *backend.Backend
+	wal      *wal.WAL
+	log      *slog.Logger
+	m        *metrics
+
+	// cut is held for reading by pushes (WAL append + insert) and for
+	// writing by a cut, so a cut's snapshot holds exactly the records of the
+	// WAL segments it truncates afterwards.
+	cut sync.RWMutex
+	mu  sync.Mutex // guards head
+	// head is what has been pushed since the last cut.
+	head *generation
+	// flushing are cut generations not yet in the backend (retried).
+	flushing []*generation
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// generation is the data between two cuts, with the last WAL segment holding it.
+type generation struct {
+	tenants map[string]*tenantTraces
+	bytes   uint64
+	first   time.Time
+	segment int
+}
+
+type tenantTraces struct {
+	traces map[model.TraceID]*liveTrace
+}
+
+type liveTrace struct {
+	parts []ptrace.Traces
+	last  time.Time
+}
+
+func newGeneration() *generation { return &generation{tenants: map[string]*tenantTraces{}} }
+
+// New replays the WAL into memory; call Start to begin cutting and flushing.
+func New(cfg Config, blockCfg block.Config, be *backend.Backend, w *wal.WAL, log *slog.Logger, m *Metrics) (*Ingester, error) {
+	def := DefaultConfig()
+	if cfg.FlushCheckPeriod <= 0 {
+		cfg.FlushCheckPeriod = def.FlushCheckPeriod
+	}
+	if cfg.MaxBlockDuration <= 0 {
+		cfg.MaxBlockDuration = def.MaxBlockDuration
+	}
+	if cfg.MaxBlockBytes == 0 {
+		cfg.MaxBlockBytes = def.MaxBlockBytes
+	}
+	if cfg.TraceIdlePeriod <= 0 {
+		cfg.TraceIdlePeriod = def.TraceIdlePeriod
+	}
+	in := &Ingester{cfg: cfg, blockCfg: blockCfg, be: be, wal: w, log: log, m: m.m, head: newGeneration(),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	var um ptrace.ProtoUnmarshaler
+	st, err := w.Replay(func(seg int, tenant string, data []byte) error {
+		td, err := um.UnmarshalTraces(data)
+		if err != nil {
+			in.log.Warn("wal record unreadable, skipped", "segment", seg, "err", err)
+			return nil
+		}
+		in.insert(tenant, td, uint64(len(data)), time.Now())
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range st.Corrupt {
+		in.log.Warn("wal segment has a torn tail; intact records before it were replayed", "detail", c)
+	}
+	if st.Records > 0 {
+		in.log.Info("wal replayed", "segments", st.Segments, "records", st.Records)
+	}
+	return in, nil
+}
+
+// Push makes the spans durable in the WAL, then live. It refuses (never
+// accepts-then-drops) when a limit would be exceeded.
+func (in *Ingester) Push(ctx context.Context, tenant string, td ptrace.Traces) error {
+	var pm ptrace.ProtoMarshaler
+	data, err := pm.MarshalTraces(td)
+	if err != nil {
+		return fmt.Errorf("ingester: encode: %w", err)
+	}
+	in.cut.RLock()
+	defer in.cut.RUnlock()
+	if err := in.checkLimits(tenant, td); err != nil {
+		return err
+	}
+	if _, err := in.wal.Append(tenant, data); err != nil {
+		return fmt.Errorf("ingester: %w", err)
+	}
+	in.insert(tenant, td, uint64(len(data)), time.Now())
+	in.m.bytesReceived.WithLabelValues(tenant).Add(float64(len(data)))
+	return nil
+}
+
+func (in *Ingester) checkLimits(tenant string, td ptrace.Traces) error {
+	if in.cfg.MaxTracesPerUser <= 0 {
+		return nil
+	}
+	ids, _ := model.SplitByTraceID(td)
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	tt := in.head.tenants[tenant]
+	have := 0
+	newOnes := 0
+	if tt != nil {
+		have = len(tt.traces)
+	}
+	for _, id := range ids {
+		if tt == nil || tt.traces[id] == nil {
+			newOnes++
+		}
+	}
+	if newOnes > 0 && have+newOnes > in.cfg.MaxTracesPerUser {
+		return &pusher.LimitError{Tenant: tenant, Limit: "max_traces_per_user",
+			Detail: fmt.Sprintf("%d live traces, limit %d", have, in.cfg.MaxTracesPerUser)}
+	}
+	return nil
+}
+
+func (in *Ingester) insert(tenant string, td ptrace.Traces, size uint64, now time.Time) {
+	ids, parts := model.SplitByTraceID(td)
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	g := in.head
+	if g.first.IsZero() {
+		g.first = now
+	}
+	g.bytes += size
+	tt := g.tenants[tenant]
+	if tt == nil {
+		tt = &tenantTraces{traces: map[model.TraceID]*liveTrace{}}
+		g.tenants[tenant] = tt
+	}
+	for _, id := range ids {
+		lt := tt.traces[id]
+		if lt == nil {
+			lt = &liveTrace{}
+			tt.traces[id] = lt
+			in.m.tracesCreated.WithLabelValues(tenant).Inc()
+		}
+		lt.parts = append(lt.parts, parts[id])
+		lt.last = now
+	}
+}
+
+// Start runs the cut/flush loop until Stop.
+func (in *Ingester) Start() {
+	go in.loop()
+}
+
+func (in *Ingester) loop() {
+	defer close(in.done)
+	t := time.NewTicker(in.cfg.FlushCheckPeriod)
+	defer t.Stop()
+	for {
+		select {
+		case <-in.stop:
+			return
+		case now := <-t.C:
+			in.updateGauges(now)
+			if in.shouldCut(now) {
+				if err := in.CutAndFlush(context.Background()); err != nil {
+					in.log.Error("flush failed; data stays in the WAL and is retried", "err", err)
+				}
+			} else if len(in.flushing) > 0 {
+				in.retryFlushes(context.Background())
+			}
+		}
+	}
+}
+
+func (in *Ingester) shouldCut(now time.Time) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	g := in.head
+	return !g.first.IsZero() && (g.bytes >= in.cfg.MaxBlockBytes || now.Sub(g.first) >= in.cfg.MaxBlockDuration)
+}
+
+func (in *Ingester) updateGauges(now time.Time) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for tenant, tt := range in.head.tenants {
+		live := 0
+		for _, lt := range tt.traces {
+			if now.Sub(lt.last) < in.cfg.TraceIdlePeriod {
+				live++
+			}
+		}
+		in.m.liveTraces.WithLabelValues(tenant).Set(float64(live))
+	}
+	in.m.blocks.Set(float64(len(in.flushing) + 1))
+}
+
+// CutAndFlush cuts the head into a generation and flushes every pending
+// generation to the backend.
+func (in *Ingester) CutAndFlush(ctx context.Context) error {
+	in.cut.Lock()
+	in.mu.Lock()
+	g := in.head
+	if g.first.IsZero() {
+		in.mu.Unlock()
+		in.cut.Unlock()
+		return in.retryFlushes(ctx)
+	}
+	seg, err := in.wal.Rotate()
+	if err != nil {
+		in.mu.Unlock()
+		in.cut.Unlock()
+		return err
+	}
+	g.segment = seg
+	in.head = newGeneration()
+	in.flushing = append(in.flushing, g)
+	in.mu.Unlock()
+	in.cut.Unlock()
+	return in.retryFlushes(ctx)
+}
+
+func (in *Ingester) retryFlushes(ctx context.Context) error {
+	in.mu.Lock()
+	pending := slices.Clone(in.flushing)
+	in.mu.Unlock()
+	var errs []error
+	for _, g := range pending {
+		if err := in.flushGeneration(ctx, g); err != nil {
+			in.m.failedFlushes.Inc()
+			errs = append(errs, err)
+			break // keep order: later segments must not be truncated first
+		}
+		in.mu.Lock()
+		in.flushing = slices.DeleteFunc(in.flushing, func(x *generation) bool { return x == g })
+		in.mu.Unlock()
+		if err := in.wal.Truncate(g.segment); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (in *Ingester) flushGeneration(ctx context.Context, g *generation) error {
+	start := time.Now()
+	for _, tenant := range sortedKeys(g.tenants) {
+		tt := g.tenants[tenant]
+		if len(tt.traces) == 0 {
+			continue
+		}
+		ids := make([]model.TraceID, 0, len(tt.traces))
+		for id := range tt.traces {
+			ids = append(ids, id)
+		}
+		slices.SortFunc(ids, func(a, b model.TraceID) int { return a.Compare(b) })
+		w, err := block.NewWriter(ctx, in.be, tenant, in.blockCfg)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := w.Add(ctx, id, model.Combine(tt.traces[id].parts...)); err != nil {
+				w.Abort(ctx)
+				return err
+			}
+		}
+		meta, err := w.Close(ctx)
+		if err != nil {
+			w.Abort(ctx)
+			return err
+		}
+		if err := blocktools.RewriteTenantIndex(ctx, in.be, tenant); err != nil {
+			in.log.Warn("tenant index not rewritten; readers fall back to listing", "tenant", tenant, "err", err)
+		}
+		in.m.blocksFlushed.Inc()
+		in.log.Info("block flushed", "tenant", tenant, "block", meta.BlockID, "traces", meta.TotalObjects, "bytes", meta.Size)
+		delete(g.tenants, tenant) // done: a retry does not write it twice
+	}
+	in.m.flushDuration.Observe(time.Since(start).Seconds())
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// Stop ends the loop and flushes what is held (the WAL keeps it if that fails).
+func (in *Ingester) Stop(ctx context.Context) error {
+	close(in.stop)
+	<-in.done
+	return in.CutAndFlush(ctx)
+}
+
+// FindTraceByID returns the parts of id held in memory (live or flushing).
+func (in *Ingester) FindTraceByID(tenant string, id model.TraceID) (ptrace.Traces, bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	var parts []ptrace.Traces
+	for _, g := range append(slices.Clone(in.flushing), in.head) {
+		if tt := g.tenants[tenant]; tt != nil {
+			if lt := tt.traces[id]; lt != nil {
+				parts = append(parts, lt.parts...)
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return ptrace.Traces{}, false
+	}
+	return model.Combine(parts...), true
+}
+
+// Traces returns every trace held in memory for tenant (for search).
+func (in *Ingester) Traces(tenant string) []ptrace.Traces {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	byID := map[model.TraceID][]ptrace.Traces{}
+	for _, g := range append(slices.Clone(in.flushing), in.head) {
+		if tt := g.tenants[tenant]; tt != nil {
+			for id, lt := range tt.traces {
+				byID[id] = append(byID[id], lt.parts...)
+			}
+		}
+	}
+	out := make([]ptrace.Traces, 0, len(byID))
+	for _, parts := range byID {
+		out = append(out, model.Combine(parts...))
+	}
+	return out
+}
+
+var _ pusher.Pusher = (*Ingester)(nil)
