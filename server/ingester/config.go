@@ -19,9 +19,9 @@ type Config struct {
 	CompleteBlockTimeout time.Duration `yaml:"complete_block_timeout"`
 	// FlushCheckPeriod is how often the cut conditions are checked.
 	FlushCheckPeriod time.Duration `yaml:"flush_check_period"`
-	// MaxTracesPerUser refuses pushes that would start a new trace beyond
-	// this many live traces per tenant (0: unlimited).
-	MaxTracesPerUser int `yaml:"max_traces_per_user"`
+	// MaxTracesPerUser returns the tenant's live-trace limit (0: none); set
+	// from the overrides, not the YAML.
+	MaxTracesPerUser func(tenant string) int `yaml:"-"`
 }
 
 // DefaultConfig are Tempo's ingester defaults.

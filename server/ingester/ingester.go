@@ -123,7 +123,11 @@ func (in *Ingester) Push(ctx context.Context, tenant string, td ptrace.Traces) e
 }
 
 func (in *Ingester) checkLimits(tenant string, td ptrace.Traces) error {
-	if in.cfg.MaxTracesPerUser <= 0 {
+	if in.cfg.MaxTracesPerUser == nil {
+		return nil
+	}
+	limit := in.cfg.MaxTracesPerUser(tenant)
+	if limit <= 0 {
 		return nil
 	}
 	ids, _ := model.SplitByTraceID(td)
@@ -140,9 +144,9 @@ func (in *Ingester) checkLimits(tenant string, td ptrace.Traces) error {
 			newOnes++
 		}
 	}
-	if newOnes > 0 && have+newOnes > in.cfg.MaxTracesPerUser {
+	if newOnes > 0 && have+newOnes > limit {
 		return &pusher.LimitError{Tenant: tenant, Limit: "max_traces_per_user",
-			Detail: fmt.Sprintf("%d live traces, limit %d", have, in.cfg.MaxTracesPerUser)}
+			Detail: fmt.Sprintf("%d live traces, limit %d", have, limit)}
 	}
 	return nil
 }

@@ -100,7 +100,7 @@ func TestMaxTracesPerUserRefuses(t *testing.T) {
 	ctx := context.Background()
 	be, _ := backend.Open(ctx, backend.Config{Backend: "memory"})
 	cfg := DefaultConfig()
-	cfg.MaxTracesPerUser = 5
+	cfg.MaxTracesPerUser = func(string) int { return 5 }
 	in := newIngester(t, t.TempDir(), be, cfg)
 	g := tracegen.New(1, tracegen.Config{})
 	var last error

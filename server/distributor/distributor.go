@@ -1,0 +1,134 @@
+package distributor
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"golang.org/x/time/rate"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/tempoctl/tempoctl/server/overrides"
+	"github.com/tempoctl/tempoctl/server/pusher"
+)
+
+// PushRoute is the route label of ingest pushes in tempo_request_duration_seconds.
+const PushRoute = "/tempo.Pusher/PushSpans"
+
+// Distributor validates pushes, applies the tenant's rate limit and forwards
+// to the ingester. It refuses rather than drops: a limit gives the client a
+// retryable error and nothing of the request is kept.
+type Distributor struct {
+	next   pusher.Pusher
+	limits *overrides.Overrides
+
+	mu       sync.Mutex
+	limiters map[string]*rate.Limiter
+
+	spansReceived *prometheus.CounterVec
+	bytesReceived *prometheus.CounterVec
+	discarded     *prometheus.CounterVec
+	duration      *prometheus.HistogramVec
+	sizer         ptrace.ProtoMarshaler
+}
+
+// New returns a distributor that forwards to next. duration is the shared
+// tempo_request_duration_seconds histogram.
+func New(next pusher.Pusher, limits *overrides.Overrides, reg prometheus.Registerer, duration *prometheus.HistogramVec) *Distributor {
+	f := promauto.With(reg)
+	return &Distributor{
+		next: next, limits: limits, limiters: map[string]*rate.Limiter{}, duration: duration,
+		spansReceived: f.NewCounterVec(prometheus.CounterOpts{Name: "tempo_distributor_spans_received_total", Help: "Spans received per tenant."}, []string{"tenant"}),
+		bytesReceived: f.NewCounterVec(prometheus.CounterOpts{Name: "tempo_distributor_bytes_received_total", Help: "Bytes of spans received per tenant."}, []string{"tenant"}),
+		discarded:     f.NewCounterVec(prometheus.CounterOpts{Name: "tempo_discarded_spans_total", Help: "Spans refused, by reason and tenant."}, []string{"reason", "tenant"}),
+	}
+}
+
+// Push implements pusher.Pusher for the receivers.
+func (d *Distributor) Push(ctx context.Context, tenant string, td ptrace.Traces) (err error) {
+	start := time.Now()
+	defer func() {
+		code := "200"
+		if err != nil {
+			code = "500"
+			if _, ok := err.(*pusher.LimitError); ok {
+				code = "429"
+			} else if s, ok := status.FromError(err); ok && s.Code() == codes.InvalidArgument {
+				code = "400"
+			}
+		}
+		if d.duration != nil {
+			d.duration.WithLabelValues(PushRoute, code, "gRPC").Observe(time.Since(start).Seconds())
+		}
+	}()
+	spans := td.SpanCount()
+	size := d.sizer.TracesSize(td)
+	if err := validate(td); err != nil {
+		d.discarded.WithLabelValues("invalid_trace_id", tenant).Add(float64(spans))
+		return status.Error(codes.InvalidArgument, err.Error())
+	}
+	l := d.limits.For(tenant)
+	if l.IngestionRateLimitBytes > 0 && !d.limiter(tenant, l).AllowN(time.Now(), size) {
+		d.discarded.WithLabelValues("rate_limited", tenant).Add(float64(spans))
+		return &pusher.LimitError{Tenant: tenant, Limit: "ingestion_rate_limit_bytes",
+			Detail: fmt.Sprintf("%d bytes/s (burst %d); this request is %d bytes", l.IngestionRateLimitBytes, l.IngestionBurstSizeBytes, size)}
+	}
+	if l.MaxBytesPerTrace > 0 && size > l.MaxBytesPerTrace {
+		// Cheap bound: the whole request; a single trace cannot be larger.
+		if err := checkTraceSizes(td, l.MaxBytesPerTrace); err != nil {
+			d.discarded.WithLabelValues("trace_too_large", tenant).Add(float64(spans))
+			return &pusher.LimitError{Tenant: tenant, Limit: "max_bytes_per_trace", Detail: err.Error()}
+		}
+	}
+	if err := d.next.Push(ctx, tenant, td); err != nil {
+		if _, ok := err.(*pusher.LimitError); ok {
+			d.discarded.WithLabelValues("live_traces_exceeded", tenant).Add(float64(spans))
+		}
+		return err
+	}
+	d.spansReceived.WithLabelValues(tenant).Add(float64(spans))
+	d.bytesReceived.WithLabelValues(tenant).Add(float64(size))
+	return nil
+}
+
+func (d *Distributor) limiter(tenant string, l overrides.Limits) *rate.Limiter {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	lim := d.limiters[tenant]
+	burst := max(l.IngestionBurstSizeBytes, l.IngestionRateLimitBytes)
+	if lim == nil {
+		lim = rate.NewLimiter(rate.Limit(l.IngestionRateLimitBytes), burst)
+		d.limiters[tenant] = lim
+	} else if lim.Limit() != rate.Limit(l.IngestionRateLimitBytes) || lim.Burst() != burst {
+		lim.SetLimit(rate.Limit(l.IngestionRateLimitBytes))
+		lim.SetBurst(burst)
+	}
+	return lim
+}
+
+// validate refuses spans without a trace or span ID: they could never be
+// found again.
+func validate(td ptrace.Traces) error {
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		sss := rss.At(i).ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			spans := sss.At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				s := spans.At(k)
+				if s.TraceID().IsEmpty() {
+					return fmt.Errorf("span %q has an empty trace ID", s.Name())
+				}
+				if s.SpanID().IsEmpty() {
+					return fmt.Errorf("span %q of trace %s has an empty span ID", s.Name(), s.TraceID())
+				}
+			}
+		}
+	}
+	return nil
+}
