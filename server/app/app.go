@@ -1,0 +1,296 @@
+// Package app assembles `tempoctl serve` from dskit modules: server,
+// overrides, store, ingester, distributor, and the targets that group them.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/grafana/dskit/modules"
+	dskitserver "github.com/grafana/dskit/server"
+	"github.com/grafana/dskit/services"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/tempoctl/tempoctl/server/config"
+	"github.com/tempoctl/tempoctl/server/distributor"
+	"github.com/tempoctl/tempoctl/server/ingester"
+	"github.com/tempoctl/tempoctl/server/overrides"
+	"github.com/tempoctl/tempoctl/server/receiver"
+	"github.com/tempoctl/tempoctl/storage/backend"
+	"github.com/tempoctl/tempoctl/storage/wal"
+)
+
+// Module names; targets are the user-visible ones.
+const (
+	Server      = "server"
+	Overrides   = "overrides"
+	Store       = "store"
+	Ingester    = "ingester"
+	Distributor = "distributor"
+	All         = "all"
+)
+
+// BuildInfo is what /api/status/buildinfo reports.
+type BuildInfo struct {
+	Version, Revision, Branch, BuildDate, GoVersion string
+}
+
+// App is one serve process.
+type App struct {
+	cfg   config.Config
+	raw   []byte
+	log   *slog.Logger
+	build BuildInfo
+	reg   *prometheus.Registry
+
+	server      *dskitserver.Server
+	reqDuration *prometheus.HistogramVec // tempo_request_duration_seconds
+	serverErr   chan error
+	be          *backend.Backend
+	ovr         *overrides.Overrides
+	wal         *wal.WAL
+	ing         *ingester.Ingester
+	dist        *distributor.Distributor
+	recv        *receiver.Receivers
+
+	mm      *modules.Manager
+	sm      *services.Manager
+	svcs    map[string]services.Service
+	readyMu sync.Mutex
+}
+
+// New prepares the modules for cfg.Target.
+func New(cfg config.Config, raw []byte, log *slog.Logger, build BuildInfo) (*App, error) {
+	a := &App{cfg: cfg, raw: raw, log: log, build: build, reg: prometheus.NewRegistry(), serverErr: make(chan error, 1)}
+	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.mm = modules.NewManager(GoKit(log))
+	a.mm.RegisterModule(Server, a.initServer, modules.UserInvisibleModule)
+	a.mm.RegisterModule(Overrides, a.initOverrides, modules.UserInvisibleModule)
+	a.mm.RegisterModule(Store, a.initStore, modules.UserInvisibleModule)
+	a.mm.RegisterModule(Ingester, a.initIngester)
+	a.mm.RegisterModule(Distributor, a.initDistributor)
+	a.mm.RegisterModule(All, nil)
+	deps := map[string][]string{
+		Overrides:   {Server},
+		Store:       {Server},
+		Ingester:    {Server, Store, Overrides},
+		Distributor: {Server, Overrides, Ingester},
+		All:         {Distributor, Ingester},
+	}
+	for m, d := range deps {
+		if err := a.mm.AddDependency(m, d...); err != nil {
+			return nil, err
+		}
+	}
+	target := cfg.Target
+	if target == "" {
+		target = All
+	}
+	if !a.mm.IsTargetableModule(target) {
+		return nil, fmt.Errorf("target %q: use one of all, distributor, ingester", target)
+	}
+	if target == Distributor {
+		// A distributor on its own would push to remote ingesters through a
+		// ring; until that exists it runs with an in-process ingester.
+		log.Warn("target distributor runs with an in-process ingester: the ingester ring is not built yet")
+	}
+	svcs, err := a.mm.InitModuleServices(target)
+	if err != nil {
+		return nil, err
+	}
+	a.svcs = svcs
+	for _, k := range config.NotUsedYetKeys(&cfg) {
+		log.Info("config section accepted but not used yet", "key", k)
+	}
+	return a, nil
+}
+
+// Registry is the metrics registry served on /metrics.
+func (a *App) Registry() *prometheus.Registry { return a.reg }
+
+// HTTPAddr and GRPCAddr are the bound addresses (after Run started).
+func (a *App) HTTPAddr() string { return a.server.HTTPListenAddr().String() }
+func (a *App) GRPCAddr() string { return a.server.GRPCListenAddr().String() }
+
+// ReceiverAddr is a receiver's bound address ("" when not running).
+func (a *App) ReceiverAddr(name string) string {
+	if a.recv == nil {
+		return ""
+	}
+	return a.recv.Addr(name)
+}
+
+// Run starts every module, waits for ctx to end or a module to fail, then
+// stops them in dependency order.
+func (a *App) Run(ctx context.Context, ready chan<- struct{}) error {
+	list := make([]services.Service, 0, len(a.svcs))
+	for _, s := range a.svcs {
+		list = append(list, s)
+	}
+	sm, err := services.NewManager(list...)
+	if err != nil {
+		return err
+	}
+	a.readyMu.Lock()
+	a.sm = sm
+	a.readyMu.Unlock()
+	if err := sm.StartAsync(context.Background()); err != nil {
+		return err
+	}
+	if err := sm.AwaitHealthy(ctx); err != nil {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		sm.StopAsync()
+		_ = sm.AwaitStopped(stopCtx)
+		return firstFailure(sm, err)
+	}
+	a.log.Info("tempoctl is ready", "http", a.HTTPAddr(), "grpc", a.GRPCAddr(), "target", a.cfg.Target)
+	if ready != nil {
+		close(ready)
+	}
+	failed := make(chan struct{})
+	sm.AddListener(services.NewManagerListener(nil, nil, func(services.Service) { close(failed) }))
+	select {
+	case <-ctx.Done():
+	case <-failed:
+	}
+	a.log.Info("stopping")
+	sm.StopAsync()
+	stopCtx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := sm.AwaitStopped(stopCtx); err != nil {
+		return err
+	}
+	return firstFailure(sm, nil)
+}
+
+func firstFailure(sm *services.Manager, fallback error) error {
+	for _, s := range sm.ServicesByState()[services.Failed] {
+		return s.FailureCase()
+	}
+	return fallback
+}
+
+func (a *App) initServer() (services.Service, error) {
+	sc := a.cfg.Server
+	sc.MetricsNamespace = "tempo"
+	sc.Registerer = a.reg
+	sc.Gatherer = a.reg
+	sc.Log = GoKit(a.log)
+	sc.RegisterInstrumentation = true
+	m := dskitserver.NewServerMetrics(sc)
+	a.reqDuration = m.RequestDuration
+	srv, err := dskitserver.NewWithMetrics(sc, m)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	a.server = srv
+	a.registerRoutes()
+	return services.NewBasicService(nil, func(ctx context.Context) error {
+		go func() { a.serverErr <- srv.Run() }()
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-a.serverErr:
+			if err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("server: %w", err)
+			}
+			return nil
+		}
+	}, func(error) error {
+		srv.Shutdown()
+		return nil
+	}), nil
+}
+
+func (a *App) initOverrides() (services.Service, error) {
+	o, err := overrides.New(a.cfg.Limits, a.log)
+	if err != nil {
+		return nil, err
+	}
+	a.ovr = o
+	return services.NewIdleService(func(context.Context) error { o.Start(); return nil }, func(error) error { o.Stop(); return nil }), nil
+}
+
+func (a *App) initStore() (services.Service, error) {
+	return services.NewIdleService(func(ctx context.Context) error {
+		be, err := backend.Open(ctx, a.cfg.Storage.Trace.Config)
+		if err != nil {
+			return fmt.Errorf("storage: %w", err)
+		}
+		a.be = be
+		return nil
+	}, func(error) error {
+		if a.be != nil {
+			return a.be.Close()
+		}
+		return nil
+	}), nil
+}
+
+func (a *App) initIngester() (services.Service, error) {
+	cfg := a.cfg.Ingester
+	return services.NewIdleService(func(ctx context.Context) error {
+		w, err := wal.Open(a.cfg.Storage.Trace.WAL)
+		if err != nil {
+			return err
+		}
+		a.wal = w
+		cfg.MaxTracesPerUser = func(t string) int { return a.ovr.For(t).MaxTracesPerUser }
+		in, err := ingester.New(cfg, a.cfg.Storage.Trace.Block.ToBlock(), a.be, w, a.log.With("module", "ingester"), ingester.NewMetrics(a.reg))
+		if err != nil {
+			w.Close()
+			return err
+		}
+		a.ing = in
+		in.Start()
+		return nil
+	}, func(error) error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		err := a.ing.Stop(ctx)
+		if cerr := a.wal.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}), nil
+}
+
+func (a *App) initDistributor() (services.Service, error) {
+	return services.NewIdleService(func(ctx context.Context) error {
+		dur := a.reqDuration
+		a.dist = distributor.New(a.ing, a.ovr, a.reg, func(route, code string, d time.Duration) {
+			if dur != nil {
+				dur.WithLabelValues("gRPC", route, code, "false").Observe(d.Seconds())
+			}
+		})
+		header := a.cfg.Auth.Header
+		if a.cfg.Auth.Type != "" && a.cfg.Auth.Type != "header" {
+			return fmt.Errorf("auth.type %q: only \"header\" is supported", a.cfg.Auth.Type)
+		}
+		r, err := receiver.New(a.cfg.Distributor.Receivers, a.dist, receiver.Options{
+			MultitenancyEnabled: a.cfg.MultitenancyEnabled,
+			TenantHeader:        header,
+			Logger:              GoKit(a.log.With("module", "receiver")),
+			Registerer:          a.reg,
+		})
+		if err != nil {
+			return err
+		}
+		if err := r.Start(ctx); err != nil {
+			return err
+		}
+		a.recv = r
+		return nil
+	}, func(error) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return a.recv.Stop(ctx)
+	}), nil
+}
