@@ -1,0 +1,160 @@
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/tempoctl/tempoctl/blocktools"
+	"github.com/tempoctl/tempoctl/model"
+	"github.com/tempoctl/tempoctl/server/config"
+	"github.com/tempoctl/tempoctl/storage/backend"
+)
+
+// startApp runs serve in-process on loopback ports chosen by the kernel.
+func startApp(t *testing.T, extra ...string) (*App, string) {
+	t.Helper()
+	dir := t.TempDir()
+	args := append([]string{
+		"-server.http_listen_address=127.0.0.1", "-server.http_listen_port=0",
+		"-server.grpc_listen_address=127.0.0.1", "-server.grpc_listen_port=0",
+		"-distributor.receivers.otlp.protocols.grpc.endpoint=127.0.0.1:0",
+		"-distributor.receivers.otlp.protocols.http.endpoint=127.0.0.1:0",
+		"-distributor.receivers.zipkin.endpoint=127.0.0.1:0",
+		"-distributor.receivers.jaeger.protocols.grpc.endpoint=127.0.0.1:0",
+		"-distributor.receivers.jaeger.protocols.thrift_http.endpoint=127.0.0.1:0",
+		"-storage.trace.local.path=" + dir + "/traces", "-storage.trace.wal.path=" + dir + "/wal",
+		"-ingester.max_block_duration=1s", "-ingester.flush_check_period=100ms",
+	}, extra...)
+	fs, opts := config.NewFlagSet(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	cfg, raw, err := config.Load(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(cfg, raw, slog.New(slog.NewTextHandler(io.Discard, nil)), BuildInfo{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan struct{})
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, ready) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("serve failed to start: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve not ready in 30s")
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve stopped with %v", err)
+		}
+	})
+	return a, dir + "/traces"
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestServeIngestsOTLPIntoBlocks(t *testing.T) {
+	a, bucket := startApp(t)
+	base := "http://" + a.HTTPAddr()
+	if code, body := get(t, base+"/ready"); code != 200 {
+		t.Fatalf("/ready %d %s", code, body)
+	}
+	if code, body := get(t, base+"/api/echo"); code != 200 || body != "echo" {
+		t.Fatalf("/api/echo %d %q", code, body)
+	}
+
+	// A real OTel SDK client over gRPC.
+	ctx := context.Background()
+	exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(a.ReceiverAddr("otlp/grpc")), otlptracegrpc.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", "checkout"))))
+	tr := tp.Tracer("e2e")
+	var ids []trace.TraceID
+	for i := 0; i < 5; i++ {
+		ctx, root := tr.Start(ctx, "POST /checkout", trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attribute.String("http.request.method", "POST"), attribute.Int("attempt", i)))
+		_, child := tr.Start(ctx, "charge card")
+		child.AddEvent("retry", trace.WithAttributes(attribute.Bool("final", true)))
+		child.End()
+		root.End()
+		ids = append(ids, root.SpanContext().TraceID())
+	}
+	if err := tp.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// The ingester cuts after max_block_duration; wait for the block.
+	be, err := backend.Open(ctx, backend.Config{Backend: "local", Local: backend.LocalConfig{Path: bucket}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for _, id := range ids {
+		for {
+			res, err := blocktools.FindTrace(ctx, be, "single-tenant", model.TraceID(id))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Found {
+				if res.Trace.SpanCount() != 2 {
+					t.Fatalf("trace %s has %d spans, want 2", id, res.Trace.SpanCount())
+				}
+				s := res.Trace.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+				names := s.At(0).Name() + "," + s.At(1).Name()
+				if !strings.Contains(names, "POST /checkout") || !strings.Contains(names, "charge card") {
+					t.Fatalf("span names %q", names)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("trace %s not in a block after 20s", id)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+
+	_, metrics := get(t, base+"/metrics")
+	for _, want := range []string{
+		`tempo_distributor_spans_received_total{tenant="single-tenant"} 10`,
+		`tempo_distributor_bytes_received_total{tenant="single-tenant"}`,
+		`tempo_ingester_bytes_received_total{tenant="single-tenant"}`,
+		`tempo_ingester_blocks_flushed_total`,
+		`tempo_ingester_blocks_total`,
+		`tempo_request_duration_seconds_bucket{method="gRPC",route="/tempo.Pusher/PushSpans",status_code="200"`,
+		`tempo_ingester_live_traces{tenant="single-tenant"}`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if _, cfg := get(t, base+"/status/config"); !strings.Contains(cfg, "max_block_duration: 1s") {
+		t.Errorf("/status/config does not show the effective config:\n%s", cfg)
+	}
+}
