@@ -1,0 +1,524 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/tempoctl/tempoctl/storage/backend"
+	"github.com/tempoctl/tempoctl/storage/vparquet"
+	"github.com/tempoctl/tempoctl/storage/vparquet4"
+	"github.com/tempoctl/tempoctl/storage/vparquet5"
+	"github.com/tempoctl/tempoctl/traceql"
+)
+
+// Stats describe the work a Fetcher did; they feed the search response's
+// metrics block.
+type Stats struct {
+	Blocks          int    // blocks given
+	BlocksPruned    int    // skipped by their meta time range
+	RowGroups       int    // row groups of the blocks not pruned
+	RowGroupsPruned int    // skipped by statistics or dictionaries
+	InspectedTraces uint64 // rows of the row groups whose columns were read
+	DecodedTraces   uint64 // rows fully decoded (candidates)
+	InspectedBytes  uint64 // bytes read from data.parquet (pages, dictionaries)
+}
+
+// Fetcher is a traceql.Fetcher over vParquet blocks. It prunes blocks by
+// their meta time range and row groups by column statistics and
+// dictionaries, reads only the columns of the pushed-down conditions to
+// find candidate rows, and decodes only those rows.
+type Fetcher struct {
+	readers []*vparquet.Reader
+
+	blocks, blocksPruned, rowGroups, rowGroupsPruned atomic.Int64
+	inspected, decoded, bytes                        atomic.Int64
+}
+
+// NewFetcher searches the given blocks in order.
+func NewFetcher(readers ...*vparquet.Reader) *Fetcher {
+	return &Fetcher{readers: readers}
+}
+
+// Stats returns the counters so far.
+func (f *Fetcher) Stats() Stats {
+	return Stats{
+		Blocks:          int(f.blocks.Load()),
+		BlocksPruned:    int(f.blocksPruned.Load()),
+		RowGroups:       int(f.rowGroups.Load()),
+		RowGroupsPruned: int(f.rowGroupsPruned.Load()),
+		InspectedTraces: uint64(f.inspected.Load()),
+		DecodedTraces:   uint64(f.decoded.Load()),
+		InspectedBytes:  uint64(f.bytes.Load()),
+	}
+}
+
+// Fetch implements traceql.Fetcher.
+func (f *Fetcher) Fetch(_ context.Context, req traceql.FetchRequest) (traceql.SpansetIterator, error) {
+	return &iterator{f: f, req: req}, nil
+}
+
+type iterator struct {
+	f   *Fetcher
+	req traceql.FetchRequest
+	bi  int
+	blk *blockSearch
+}
+
+func (it *iterator) Close() {
+	if it.blk != nil {
+		it.blk.close()
+		it.blk = nil
+	}
+}
+
+func (it *iterator) Next(ctx context.Context) (*traceql.Spanset, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if it.blk == nil {
+			if it.bi >= len(it.f.readers) {
+				return nil, nil
+			}
+			r := it.f.readers[it.bi]
+			it.bi++
+			it.f.blocks.Add(1)
+			if !overlaps(r.Meta(), it.req) {
+				it.f.blocksPruned.Add(1)
+				continue
+			}
+			b, err := newBlockSearch(it.f, r, it.req)
+			if err != nil {
+				return nil, err
+			}
+			it.blk = b
+		}
+		ss, err := it.blk.next(ctx)
+		if err != nil {
+			it.Close()
+			return nil, err
+		}
+		if ss != nil {
+			return ss, nil
+		}
+		it.blk.close()
+		it.blk = nil
+	}
+}
+
+// overlaps checks the block's meta time range (whole seconds, so a second of
+// slack either way) against the request.
+func overlaps(m *backend.BlockMeta, req traceql.FetchRequest) bool {
+	if req.EndTimeUnixNanos != 0 && !m.StartTime.IsZero() &&
+		uint64(m.StartTime.Add(-time.Second).UnixNano()) > req.EndTimeUnixNanos {
+		return false
+	}
+	if req.StartTimeUnixNanos != 0 && !m.EndTime.IsZero() &&
+		uint64(m.EndTime.Add(time.Second).UnixNano()) < req.StartTimeUnixNanos {
+		return false
+	}
+	return true
+}
+
+// formatOf picks the block's format by meta.json's "format".
+func formatOf(version string) (vparquet.Format, error) {
+	switch version {
+	case "", backend.VersionVParquet5:
+		return vparquet5.Format, nil
+	case backend.VersionVParquet4:
+		return vparquet4.Format, nil
+	}
+	return nil, fmt.Errorf("unsupported block format %q", version)
+}
+
+// blockSearch walks one block's row groups.
+type blockSearch struct {
+	f      *Fetcher
+	r      *vparquet.Reader
+	req    traceql.FetchRequest
+	codec  vparquet.Codec
+	conv   parquet.Conversion
+	v4     bool
+	preds  []*pred
+	live   [][]bool
+	all    bool // every span is a candidate (no usable condition)
+	ra     countingReaderAt
+	nbytes int64
+
+	start, end *column // trace time columns
+
+	rg    int
+	cands []int32
+	ci    int
+	rows  parquet.Rows
+	pos   int64
+	buf   []parquet.Row
+}
+
+func newBlockSearch(f *Fetcher, r *vparquet.Reader, req traceql.FetchRequest) (*blockSearch, error) {
+	meta := r.Meta()
+	format, err := formatOf(meta.Version)
+	if err != nil {
+		return nil, fmt.Errorf("block %s/%s: %w", meta.TenantID, meta.BlockID, err)
+	}
+	codec, err := format.NewCodec(meta.DedicatedColumns)
+	if err != nil {
+		return nil, fmt.Errorf("block %s/%s: %w", meta.TenantID, meta.BlockID, err)
+	}
+	file := r.File()
+	b := &blockSearch{f: f, r: r, req: req, codec: codec, v4: meta.Version == backend.VersionVParquet4, buf: make([]parquet.Row, 1)}
+	b.ra = countingReaderAt{ra: file, n: &b.nbytes}
+	if read := codec.ReadSchema(); !parquet.EqualNodes(read, file.Schema()) {
+		if b.conv, err = parquet.Convert(read, file.Schema()); err != nil {
+			return nil, fmt.Errorf("block %s/%s: %w", meta.TenantID, meta.BlockID, err)
+		}
+	}
+	si := &schemaInfo{schema: file.Schema(), a: r.Assignment(), v4: b.v4}
+	b.start, b.end = si.col("StartTimeUnixNano"), si.col("EndTimeUnixNano")
+	hasNone := false
+	for _, c := range req.Conditions {
+		if c.Op == traceql.OpNone {
+			hasNone = true
+			continue
+		}
+		p := si.compile(c)
+		if p.unknown && !req.AllConditions {
+			hasNone = true // can't tell: every trace may match
+			continue
+		}
+		if p.unknown {
+			continue // ignored in a conjunction: true for pruning purposes
+		}
+		b.preds = append(b.preds, p)
+		b.live = append(b.live, make([]bool, len(p.values)+len(p.attrs)))
+	}
+	b.all = len(req.Conditions) == 0 || len(b.preds) == 0 || (!req.AllConditions && hasNone)
+	if b.all {
+		b.preds, b.live = nil, nil
+	}
+	f.rowGroups.Add(int64(len(file.RowGroups())))
+	return b, nil
+}
+
+func (b *blockSearch) close() {
+	if b.rows != nil {
+		b.rows.Close()
+		b.rows = nil
+	}
+	b.flushBytes()
+}
+
+func (b *blockSearch) flushBytes() {
+	if b.nbytes != 0 {
+		b.f.bytes.Add(b.nbytes)
+		b.nbytes = 0
+	}
+}
+
+// next returns the next candidate trace of the block, nil at its end.
+func (b *blockSearch) next(ctx context.Context) (*traceql.Spanset, error) {
+	file := b.r.File()
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if b.ci < len(b.cands) {
+			row := b.cands[b.ci]
+			b.ci++
+			ss, err := b.decode(row)
+			if err != nil {
+				return nil, err
+			}
+			if ss != nil {
+				return ss, nil
+			}
+			continue
+		}
+		if b.rows != nil {
+			b.rows.Close()
+			b.rows = nil
+		}
+		b.flushBytes()
+		if b.rg >= len(file.RowGroups()) {
+			return nil, nil
+		}
+		g := b.rg
+		b.rg++
+		cands, err := b.candidates(g)
+		if err != nil {
+			m := b.r.Meta()
+			return nil, fmt.Errorf("block %s/%s row group %d: %w", m.TenantID, m.BlockID, g, err)
+		}
+		b.cands, b.ci = cands, 0
+	}
+}
+
+// candidates runs the first pass over row group g: statistics, then the
+// condition columns. It returns the rows that may match, ascending.
+func (b *blockSearch) candidates(g int) ([]int32, error) {
+	file := b.r.File()
+	rg := file.RowGroups()[g]
+	cr := &chunkReader{meta: &file.Metadata().RowGroups[g], ra: b.ra, chunks: rg.ColumnChunks()}
+	nrows := int32(rg.NumRows())
+
+	// Time range: row-group statistics, then the trace time columns.
+	var inRange *bitset
+	if b.req.StartTimeUnixNanos != 0 || b.req.EndTimeUnixNanos != 0 {
+		keep, whole, err := b.timeFilter(cr)
+		if err != nil {
+			return nil, err
+		}
+		if !keep {
+			b.f.rowGroupsPruned.Add(1)
+			return nil, nil
+		}
+		if !whole {
+			inRange = &bitset{}
+			if err := b.scanTimes(cr, inRange); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	// Conditions: statistics and dictionaries first.
+	for i, p := range b.preds {
+		ok, err := p.prepare(cr, b.live[i])
+		if err != nil {
+			return nil, err
+		}
+		if !ok && b.req.AllConditions {
+			b.f.rowGroupsPruned.Add(1)
+			return nil, nil
+		}
+	}
+	if !b.all && !b.req.AllConditions {
+		anyLive := false
+		for _, l := range b.live {
+			for _, x := range l {
+				anyLive = anyLive || x
+			}
+		}
+		if !anyLive {
+			b.f.rowGroupsPruned.Add(1)
+			return nil, nil
+		}
+	}
+	b.f.inspected.Add(int64(nrows))
+
+	var out []int32
+	keepRow := func(r int32) bool { return inRange == nil || inRange.has(r) }
+	if b.all {
+		for r := int32(0); r < nrows; r++ {
+			if keepRow(r) {
+				out = append(out, r)
+			}
+		}
+		return out, nil
+	}
+
+	deepest := levelRow
+	masks := make([]uint8, len(b.preds))
+	for i, p := range b.preds {
+		var d int
+		masks[i], d = p.levels()
+		deepest = max(deepest, d)
+	}
+	var sk *skeleton
+	if b.req.AllConditions && deepest > levelRow {
+		sk = &skeleton{level: deepest}
+		cr.skel = sk
+	}
+	for i, p := range b.preds {
+		if err := p.eval(cr, b.live[i]); err != nil {
+			return nil, err
+		}
+	}
+	rows := &bitset{}
+	switch {
+	case !b.req.AllConditions:
+		for _, p := range b.preds {
+			for r := int32(0); r < nrows; r++ {
+				if p.rows.has(r) {
+					rows.set(r)
+				}
+			}
+		}
+	case sk == nil:
+		for r := int32(0); r < nrows; r++ {
+			all := true
+			for _, p := range b.preds {
+				all = all && p.rows.has(r)
+			}
+			if all {
+				rows.set(r)
+			}
+		}
+	default:
+		if !sk.filled {
+			si := &schemaInfo{schema: file.Schema()}
+			c := si.col(skeletonColumns[sk.level]...)
+			if c == nil {
+				return nil, errors.New("cannot read the span structure")
+			}
+			if err := cr.scan(c, func(*cursor, parquet.Value) {}); err != nil {
+				return nil, err
+			}
+		}
+		for o := range sk.rowOf {
+			all := true
+			for i, p := range b.preds {
+				if !p.holdsAt(sk, int32(o), masks[i]) {
+					all = false
+					break
+				}
+			}
+			if all {
+				rows.set(sk.rowOf[o])
+			}
+		}
+	}
+	for r := int32(0); r < nrows; r++ {
+		if rows.has(r) && keepRow(r) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// timeFilter checks the row group's trace start/end statistics: keep is
+// false when no trace can overlap the range, whole when every trace does.
+func (b *blockSearch) timeFilter(cr *chunkReader) (keep, whole bool, err error) {
+	if b.start == nil || b.end == nil {
+		return true, true, nil
+	}
+	slo, shi, ok1 := cr.bounds(b.start)
+	elo, ehi, ok2 := cr.bounds(b.end)
+	if !ok1 || !ok2 {
+		return true, false, nil
+	}
+	s, e := b.req.StartTimeUnixNanos, b.req.EndTimeUnixNanos
+	if e != 0 && slo.Uint64() > e || s != 0 && ehi.Uint64() < s {
+		return false, false, nil
+	}
+	whole = (e == 0 || shi.Uint64() <= e) && (s == 0 || elo.Uint64() >= s)
+	return true, whole, nil
+}
+
+func (b *blockSearch) scanTimes(cr *chunkReader, out *bitset) error {
+	var starts []uint64
+	if err := cr.scan(b.start, func(_ *cursor, v parquet.Value) { starts = append(starts, v.Uint64()) }); err != nil {
+		return err
+	}
+	s, e := b.req.StartTimeUnixNanos, b.req.EndTimeUnixNanos
+	return cr.scan(b.end, func(cu *cursor, v parquet.Value) {
+		r := cu.row
+		if int(r) >= len(starts) {
+			return
+		}
+		if (e == 0 || starts[r] <= e) && (s == 0 || v.Uint64() >= s) {
+			out.set(r)
+		}
+	})
+}
+
+// decode reads row `row` of the current row group whole, and returns its
+// spans that pass the pushed-down conditions (nil when none does).
+func (b *blockSearch) decode(row int32) (*traceql.Spanset, error) {
+	if b.rows == nil {
+		file := b.r.File()
+		g := b.rg - 1
+		var rg parquet.RowGroup = &countedRowGroup{RowGroup: file.RowGroups()[g], ra: b.ra}
+		if b.conv != nil {
+			rg = parquet.ConvertRowGroup(rg, b.conv)
+		}
+		b.rows = rg.Rows()
+		b.pos = 0
+	}
+	if int64(row) != b.pos {
+		if err := b.rows.SeekToRow(int64(row)); err != nil {
+			return nil, err
+		}
+	}
+	n, err := b.rows.ReadRows(b.buf)
+	if n != 1 {
+		if err == nil || errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, fmt.Errorf("reading row %d: %w", row, err)
+	}
+	b.pos = int64(row) + 1
+	tr := new(vparquet.Trace)
+	if err := b.codec.Decode(b.buf[0], tr); err != nil {
+		return nil, err
+	}
+	b.f.decoded.Add(1)
+	ss := newSpanset(tr, b.r.Assignment(), b.v4)
+	if len(b.req.Conditions) > 0 {
+		kept := ss.Spans[:0]
+		for _, s := range ss.Spans {
+			if keep(b.req, s) {
+				kept = append(kept, s)
+			}
+		}
+		ss.Spans = kept
+	}
+	if len(ss.Spans) == 0 {
+		return nil, nil
+	}
+	return ss, nil
+}
+
+// keep applies the pushed-down conditions as the FetchRequest contract
+// allows (the engine evaluates the whole query again).
+func keep(req traceql.FetchRequest, s traceql.Span) bool {
+	conds := req.Conditions
+	if req.AllConditions {
+		for i := range conds {
+			if !conds[i].MatchValue(s.AttributeFor(conds[i].Attribute)) {
+				return false
+			}
+		}
+		return true
+	}
+	for i := range conds {
+		if conds[i].Op == traceql.OpNone || conds[i].MatchValue(s.AttributeFor(conds[i].Attribute)) {
+			return true
+		}
+	}
+	return false
+}
+
+// countedRowGroup reads its pages through the counting reader, so full-row
+// decoding is part of inspectedBytes.
+type countedRowGroup struct {
+	parquet.RowGroup
+	ra     io.ReaderAt
+	chunks []parquet.ColumnChunk
+}
+
+func (g *countedRowGroup) ColumnChunks() []parquet.ColumnChunk {
+	if g.chunks == nil {
+		for _, c := range g.RowGroup.ColumnChunks() {
+			if fc, ok := c.(*parquet.FileColumnChunk); ok {
+				c = countedChunk{FileColumnChunk: fc, ra: g.ra}
+			}
+			g.chunks = append(g.chunks, c)
+		}
+	}
+	return g.chunks
+}
+
+func (g *countedRowGroup) Rows() parquet.Rows { return parquet.NewRowGroupRowReader(g) }
+
+type countedChunk struct {
+	*parquet.FileColumnChunk
+	ra io.ReaderAt
+}
+
+func (c countedChunk) Pages() parquet.Pages { return c.PagesFrom(c.ra) }
