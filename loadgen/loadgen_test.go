@@ -1,0 +1,90 @@
+package loadgen
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/tempoctl/tempoctl/server/pusher"
+	"github.com/tempoctl/tempoctl/server/receiver"
+)
+
+// countingPusher stands in for the distributor behind real receivers.
+type countingPusher struct {
+	spans   atomic.Int64
+	mu      sync.Mutex
+	tenants map[string]int
+	refuse  bool
+}
+
+func (p *countingPusher) Push(_ context.Context, tenant string, td ptrace.Traces) error {
+	if p.refuse {
+		return &pusher.LimitError{Tenant: tenant, Limit: "test", Detail: "refused"}
+	}
+	p.spans.Add(int64(td.SpanCount()))
+	p.mu.Lock()
+	p.tenants[tenant]++
+	p.mu.Unlock()
+	return nil
+}
+
+func startReceivers(t *testing.T, p pusher.Pusher) *receiver.Receivers {
+	t.Helper()
+	cfg := receiver.Config{OTLP: &receiver.OTLPConfig{Protocols: receiver.OTLPProtocols{
+		GRPC: &receiver.GRPCServerConfig{Endpoint: "127.0.0.1:0"},
+		HTTP: &receiver.OTLPHTTPConfig{HTTPServerConfig: receiver.HTTPServerConfig{Endpoint: "127.0.0.1:0"}},
+	}}}
+	r, err := receiver.New(cfg, p, receiver.Options{MultitenancyEnabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Stop(context.Background()) })
+	return r
+}
+
+func TestRunSendsWhatItReports(t *testing.T) {
+	p := &countingPusher{tenants: map[string]int{}}
+	r := startReceivers(t, p)
+	for _, tc := range []struct {
+		protocol, endpoint string
+	}{
+		{"grpc", r.Addr("otlp/grpc")},
+		{"http", "http://" + r.Addr("otlp/http")},
+	} {
+		t.Run(tc.protocol, func(t *testing.T) {
+			before := p.spans.Load()
+			res, err := Run(context.Background(), Config{Endpoint: tc.endpoint, Protocol: tc.protocol, Tenant: "acme", Traces: 200, BatchSpans: 100, Connections: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.TracesAccepted != 200 || res.Failed != 0 {
+				t.Fatalf("result %+v", res)
+			}
+			if got := p.spans.Load() - before; got != res.SpansAccepted || got == 0 {
+				t.Fatalf("server got %d spans, loadgen reports %d", got, res.SpansAccepted)
+			}
+			if p.tenants["acme"] == 0 {
+				t.Fatalf("tenant header not sent: %v", p.tenants)
+			}
+			if res.P50 <= 0 || res.P99 < res.P50 {
+				t.Fatalf("latencies %v %v", res.P50, res.P99)
+			}
+		})
+	}
+}
+
+func TestRunCountsRefusals(t *testing.T) {
+	p := &countingPusher{tenants: map[string]int{}, refuse: true}
+	r := startReceivers(t, p)
+	res, err := Run(context.Background(), Config{Endpoint: r.Addr("otlp/grpc"), Tenant: "t", Duration: 300 * time.Millisecond, Connections: 1, BatchSpans: 50})
+	if err == nil || res.Errors["grpc ResourceExhausted"] == 0 || res.SpansAccepted != 0 {
+		t.Fatalf("err %v result %+v", err, res)
+	}
+}
