@@ -33,16 +33,16 @@ type Distributor struct {
 	spansReceived *prometheus.CounterVec
 	bytesReceived *prometheus.CounterVec
 	discarded     *prometheus.CounterVec
-	duration      *prometheus.HistogramVec
+	observe       func(route, code string, d time.Duration)
 	sizer         ptrace.ProtoMarshaler
 }
 
-// New returns a distributor that forwards to next. duration is the shared
-// tempo_request_duration_seconds histogram.
-func New(next pusher.Pusher, limits *overrides.Overrides, reg prometheus.Registerer, duration *prometheus.HistogramVec) *Distributor {
+// New returns a distributor that forwards to next. observe records each push
+// in tempo_request_duration_seconds (nil: not recorded).
+func New(next pusher.Pusher, limits *overrides.Overrides, reg prometheus.Registerer, observe func(route, code string, d time.Duration)) *Distributor {
 	f := promauto.With(reg)
 	return &Distributor{
-		next: next, limits: limits, limiters: map[string]*rate.Limiter{}, duration: duration,
+		next: next, limits: limits, limiters: map[string]*rate.Limiter{}, observe: observe,
 		spansReceived: f.NewCounterVec(prometheus.CounterOpts{Name: "tempo_distributor_spans_received_total", Help: "Spans received per tenant."}, []string{"tenant"}),
 		bytesReceived: f.NewCounterVec(prometheus.CounterOpts{Name: "tempo_distributor_bytes_received_total", Help: "Bytes of spans received per tenant."}, []string{"tenant"}),
 		discarded:     f.NewCounterVec(prometheus.CounterOpts{Name: "tempo_discarded_spans_total", Help: "Spans refused, by reason and tenant."}, []string{"reason", "tenant"}),
@@ -62,8 +62,8 @@ func (d *Distributor) Push(ctx context.Context, tenant string, td ptrace.Traces)
 				code = "400"
 			}
 		}
-		if d.duration != nil {
-			d.duration.WithLabelValues(PushRoute, code, "gRPC").Observe(time.Since(start).Seconds())
+		if d.observe != nil {
+			d.observe(PushRoute, code, time.Since(start))
 		}
 	}()
 	spans := td.SpanCount()
