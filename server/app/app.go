@@ -16,11 +16,14 @@ import (
 	"github.com/grafana/dskit/services"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tempoctl/tempoctl/server/config"
 	"github.com/tempoctl/tempoctl/server/distributor"
 	"github.com/tempoctl/tempoctl/server/ingester"
+	"github.com/tempoctl/tempoctl/server/ingesterclient"
 	"github.com/tempoctl/tempoctl/server/overrides"
+	"github.com/tempoctl/tempoctl/server/pusher"
 	"github.com/tempoctl/tempoctl/server/receiver"
 	"github.com/tempoctl/tempoctl/storage/backend"
 	"github.com/tempoctl/tempoctl/storage/wal"
@@ -80,7 +83,7 @@ func New(cfg config.Config, raw []byte, log *slog.Logger, build BuildInfo) (*App
 		Overrides:   {Server},
 		Store:       {Server},
 		Ingester:    {Server, Store, Overrides},
-		Distributor: {Server, Overrides, Ingester},
+		Distributor: {Server, Overrides},
 		All:         {Distributor, Ingester},
 	}
 	for m, d := range deps {
@@ -95,10 +98,12 @@ func New(cfg config.Config, raw []byte, log *slog.Logger, build BuildInfo) (*App
 	if !a.mm.IsTargetableModule(target) {
 		return nil, fmt.Errorf("target %q: use one of all, distributor, ingester", target)
 	}
-	if target == Distributor {
-		// A distributor on its own would push to remote ingesters through a
-		// ring; until that exists it runs with an in-process ingester.
-		log.Warn("target distributor runs with an in-process ingester: the ingester ring is not built yet")
+	if target == All {
+		// In one process the distributor pushes to the in-process ingester,
+		// so that must be running first.
+		if err := a.mm.AddDependency(Distributor, Ingester); err != nil {
+			return nil, err
+		}
 	}
 	svcs, err := a.mm.InitModuleServices(target)
 	if err != nil {
@@ -236,6 +241,14 @@ func (a *App) initStore() (services.Service, error) {
 
 func (a *App) initIngester() (services.Service, error) {
 	cfg := a.cfg.Ingester
+	// Distributor-only processes push here over gRPC. Registered now, before
+	// the gRPC server serves; pushes before the ingester runs are refused.
+	ingesterclient.Register(a.server.GRPC, pusherFunc(func(ctx context.Context, tenant string, td ptrace.Traces) error {
+		if a.ing == nil {
+			return errors.New("ingester is starting")
+		}
+		return a.ing.Push(ctx, tenant, td)
+	}))
 	return services.NewIdleService(func(ctx context.Context) error {
 		w, err := wal.Open(a.cfg.Storage.Trace.WAL)
 		if err != nil {
@@ -265,7 +278,15 @@ func (a *App) initIngester() (services.Service, error) {
 func (a *App) initDistributor() (services.Service, error) {
 	return services.NewIdleService(func(ctx context.Context) error {
 		dur := a.reqDuration
-		a.dist = distributor.New(a.ing, a.ovr, a.reg, func(route, code string, d time.Duration) {
+		var next pusher.Pusher = a.ing
+		if a.ing == nil {
+			c, err := ingesterclient.New(a.cfg.IngesterClient.Address, a.cfg.IngesterClient.RemoteTimeout)
+			if err != nil {
+				return err
+			}
+			next = c
+		}
+		a.dist = distributor.New(next, a.ovr, a.reg, func(route, code string, d time.Duration) {
 			if dur != nil {
 				dur.WithLabelValues("gRPC", route, code, "false").Observe(d.Seconds())
 			}
@@ -293,4 +314,10 @@ func (a *App) initDistributor() (services.Service, error) {
 		defer cancel()
 		return a.recv.Stop(ctx)
 	}), nil
+}
+
+type pusherFunc func(ctx context.Context, tenant string, td ptrace.Traces) error
+
+func (f pusherFunc) Push(ctx context.Context, tenant string, td ptrace.Traces) error {
+	return f(ctx, tenant, td)
 }

@@ -158,3 +158,45 @@ func TestServeIngestsOTLPIntoBlocks(t *testing.T) {
 		t.Errorf("/status/config does not show the effective config:\n%s", cfg)
 	}
 }
+
+// A distributor process pushes to an ingester process over gRPC.
+func TestDistributorAndIngesterTargets(t *testing.T) {
+	ing, bucket := startApp(t, "-target=ingester")
+	if ing.ReceiverAddr("otlp/grpc") != "" {
+		t.Fatal("an ingester-only process must not run receivers")
+	}
+	dist, _ := startApp(t, "-target=distributor", "-ingester_client.address="+ing.GRPCAddr())
+
+	ctx := context.Background()
+	exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(dist.ReceiverAddr("otlp/grpc")), otlptracegrpc.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	_, span := tp.Tracer("e2e").Start(ctx, "across processes")
+	span.End()
+	id := span.SpanContext().TraceID()
+	tp.Shutdown(ctx)
+
+	be, err := backend.Open(ctx, backend.Config{Backend: "local", Local: backend.LocalConfig{Path: bucket}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		res, err := blocktools.FindTrace(ctx, be, "single-tenant", model.TraceID(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("trace pushed to the distributor never reached the ingester's blocks")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if _, m := get(t, "http://"+dist.HTTPAddr()+"/metrics"); !strings.Contains(m, `tempo_distributor_spans_received_total{tenant="single-tenant"} 1`) {
+		t.Error("distributor did not count the span")
+	}
+}

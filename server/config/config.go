@@ -38,17 +38,27 @@ type Config struct {
 	Limits                overrides.Config   `yaml:"limits"`
 	Storage               StorageConfig      `yaml:"storage"`
 
-	Overrides        NotUsedYet `yaml:"overrides"`
-	Compactor        NotUsedYet `yaml:"compactor"`
-	Querier          NotUsedYet `yaml:"querier"`
-	QueryFrontend    NotUsedYet `yaml:"query_frontend"`
-	MetricsGenerator NotUsedYet `yaml:"metrics_generator"`
-	Memberlist       NotUsedYet `yaml:"memberlist"`
-	UsageReport      NotUsedYet `yaml:"usage_report"`
-	BackendScheduler NotUsedYet `yaml:"backend_scheduler"`
-	BackendWorker    NotUsedYet `yaml:"backend_worker"`
-	LiveStore        NotUsedYet `yaml:"live_store"`
-	IngesterClient   NotUsedYet `yaml:"ingester_client"`
+	Overrides        NotUsedYet           `yaml:"overrides"`
+	Compactor        NotUsedYet           `yaml:"compactor"`
+	Querier          NotUsedYet           `yaml:"querier"`
+	QueryFrontend    NotUsedYet           `yaml:"query_frontend"`
+	MetricsGenerator NotUsedYet           `yaml:"metrics_generator"`
+	Memberlist       NotUsedYet           `yaml:"memberlist"`
+	UsageReport      NotUsedYet           `yaml:"usage_report"`
+	BackendScheduler NotUsedYet           `yaml:"backend_scheduler"`
+	BackendWorker    NotUsedYet           `yaml:"backend_worker"`
+	LiveStore        NotUsedYet           `yaml:"live_store"`
+	IngesterClient   IngesterClientConfig `yaml:"ingester_client"`
+}
+
+// IngesterClientConfig is how a distributor-only process reaches ingesters.
+// Tempo finds them through a ring; until tempoctl has one, Address names
+// the ingester's gRPC endpoint (host:port of its server.grpc_listen_port).
+type IngesterClientConfig struct {
+	Address          string        `yaml:"address"`
+	RemoteTimeout    time.Duration `yaml:"remote_timeout"`
+	GRPCClientConfig NotUsedYet    `yaml:"grpc_client_config"`
+	PoolConfig       NotUsedYet    `yaml:"pool_config"`
 }
 
 // AuthConfig names where the tenant comes from (the multi-tenant example's
@@ -75,13 +85,13 @@ type StorageConfig struct {
 // block and polling settings.
 type TraceStorageConfig struct {
 	backend.Config `yaml:",inline"`
-	WAL            wal.Config         `yaml:"wal"`
-	Block          BlockConfig        `yaml:"block"`
-	BlocklistPoll  time.Duration      `yaml:"blocklist_poll"`
-	Pool           NotUsedYet         `yaml:"pool"`
-	Cache          NotUsedYet         `yaml:"cache"`
-	Search         NotUsedYet         `yaml:"search"`
-	BackgroundCach NotUsedYet         `yaml:"background_cache"`
+	WAL            wal.Config    `yaml:"wal"`
+	Block          BlockConfig   `yaml:"block"`
+	BlocklistPoll  time.Duration `yaml:"blocklist_poll"`
+	Pool           NotUsedYet    `yaml:"pool"`
+	Cache          NotUsedYet    `yaml:"cache"`
+	Search         NotUsedYet    `yaml:"search"`
+	BackgroundCach NotUsedYet    `yaml:"background_cache"`
 }
 
 // BlockConfig is storage.trace.block.
