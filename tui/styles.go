@@ -30,7 +30,7 @@ func newStyles(dark bool) styles {
 		dim:      lipgloss.NewStyle().Foreground(dim),
 		bold:     lipgloss.NewStyle().Bold(true).Foreground(fg),
 		selected: lipgloss.NewStyle().Reverse(true),
-		header:   lipgloss.NewStyle().Bold(true).Underline(true),
+		header:   lipgloss.NewStyle().Bold(true),
 		errText:  lipgloss.NewStyle().Foreground(red).Bold(true),
 		warn:     lipgloss.NewStyle().Foreground(amber),
 		ok:       lipgloss.NewStyle().Foreground(green),
