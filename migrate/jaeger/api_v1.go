@@ -163,3 +163,5 @@ func (a *v1API) Fetch(ctx context.Context, ids []model.TraceID) (FetchResult, er
 	}
 	return res, nil
 }
+
+func (a *v1API) client() *Client { return a.c }

@@ -128,3 +128,5 @@ func (a *v3API) Fetch(ctx context.Context, ids []model.TraceID) (FetchResult, er
 	}
 	return res, nil
 }
+
+func (a *v3API) client() *Client { return a.c }
