@@ -357,6 +357,7 @@ func (m *migration) fetch(ctx context.Context, ids []model.TraceID) error {
 	n := m.cfg.API.FetchBatch()
 	jobs := make(chan []model.TraceID)
 	results := make(chan fetched)
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -414,6 +415,11 @@ func (m *migration) fetch(ctx context.Context, ids []model.TraceID) error {
 		for _, b := range r.res.Bad {
 			m.skip(Skip{What: "trace " + b.ID, Reason: b.Err.Error()})
 		}
+	}
+	if firstErr == nil && parent.Err() != nil {
+		// Cancelled between batches: the feeder stopped early, so the
+		// window is not complete.
+		return parent.Err()
 	}
 	return firstErr
 }
