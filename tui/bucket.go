@@ -149,9 +149,11 @@ func iterateBlock(ctx context.Context, be *backend.Backend, m *backend.BlockMeta
 // amortise the run, small enough to bound memory on big blocks.
 const scanBatch = 512
 
-// scanSearch is a TraceQL search that reads whole traces from each block
-// overlapping the window and evaluates them in memory. Parts of a trace in
-// several blocks are found separately and merged by trace ID afterwards.
+// scanSearch is a TraceQL search that reads whole traces from the blocks
+// overlapping the window and evaluates them in memory. Blocks whose time
+// ranges overlap are k-way merged by trace ID first, so a trace split across
+// blocks is evaluated whole (a structural query can match across its parts);
+// groups are read newest first, so a limited search shows recent traces.
 func scanSearch(ctx context.Context, be *backend.Backend, tenant, query string, start, end time.Time, limit int) (*traceql.SearchResponse, error) {
 	root, err := traceql.Parse(query)
 	if err != nil {
@@ -167,9 +169,12 @@ func scanSearch(ctx context.Context, be *backend.Backend, tenant, query string, 
 	if err != nil {
 		return nil, err
 	}
+	groups := overlapGroups(metas)
 	eng := traceql.NewEngine()
 	opts := traceql.SearchOptions{Limit: scanBatch, SpansPerSpanSet: defaultSpss, Start: start, End: end}
-	out := &traceql.SearchResponse{Traces: []*traceql.TraceSearchMetadata{}, Metrics: &traceql.SearchMetrics{TotalBlocks: uint32(len(metas))}}
+	out := &traceql.SearchResponse{Traces: []*traceql.TraceSearchMetadata{}, Metrics: &traceql.SearchMetrics{
+		TotalBlocks: uint32(len(metas)), TotalJobs: uint32(len(groups)),
+	}}
 	byID := map[string]*traceql.TraceSearchMetadata{}
 	var batch []ptrace.Traces
 	flush := func() error {
@@ -194,10 +199,8 @@ func scanSearch(ctx context.Context, be *backend.Backend, tenant, query string, 
 		return nil
 	}
 	errLimit := errors.New("limit reached")
-	for _, m := range metas {
-		out.Metrics.InspectedBytes += m.Size
-		out.Metrics.TotalBlockBytes += m.Size
-		err := iterateBlock(ctx, be, m, func(_ model.TraceID, td ptrace.Traces) error {
+	for _, g := range groups {
+		err := searchGroup(ctx, be, g, func(td ptrace.Traces) error {
 			batch = append(batch, td)
 			if len(batch) < scanBatch {
 				return nil
@@ -210,11 +213,15 @@ func scanSearch(ctx context.Context, be *backend.Backend, tenant, query string, 
 			}
 			return nil
 		})
+		for _, m := range g {
+			out.Metrics.InspectedBytes += m.Size
+			out.Metrics.TotalBlockBytes += m.Size
+		}
 		if errors.Is(err, errLimit) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("block %s: %w", m.BlockID, err)
+			return nil, err
 		}
 		if err := flush(); err != nil {
 			return nil, err
@@ -224,7 +231,6 @@ func scanSearch(ctx context.Context, be *backend.Backend, tenant, query string, 
 			break
 		}
 	}
-	out.Metrics.TotalJobs = uint32(len(metas))
 	sort.SliceStable(out.Traces, func(i, j int) bool {
 		return out.Traces[i].StartTimeUnixNano > out.Traces[j].StartTimeUnixNano
 	})
@@ -234,8 +240,48 @@ func scanSearch(ctx context.Context, be *backend.Backend, tenant, query string, 
 	return out, nil
 }
 
-// mergeSearchMetadata folds a second part of a trace (from another block)
-// into the first, as Tempo's frontend combines results.
+// searchGroup streams the whole traces of a group of blocks.
+func searchGroup(ctx context.Context, be *backend.Backend, g []*backend.BlockMeta, fn func(ptrace.Traces) error) error {
+	var sources []blocktools.TraceSource
+	for _, m := range g {
+		r, err := block.Open(ctx, be, m)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		sources = append(sources, blocktools.ReaderSource(r))
+	}
+	_, err := blocktools.Merge(ctx, sources, func(_ model.TraceID, td ptrace.Traces) error { return fn(td) })
+	return err
+}
+
+// overlapGroups splits blocks into groups of (transitively) overlapping
+// time ranges, newest group first: parts of one trace carry the trace's
+// times, so they land in one group.
+func overlapGroups(metas []*backend.BlockMeta) [][]*backend.BlockMeta {
+	sorted := append([]*backend.BlockMeta(nil), metas...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].StartTime.Before(sorted[j].StartTime) })
+	var groups [][]*backend.BlockMeta
+	var end time.Time
+	for _, m := range sorted {
+		if len(groups) > 0 && !m.StartTime.After(end.Add(time.Second)) {
+			groups[len(groups)-1] = append(groups[len(groups)-1], m)
+		} else {
+			groups = append(groups, []*backend.BlockMeta{m})
+			end = time.Time{}
+		}
+		if m.EndTime.After(end) {
+			end = m.EndTime
+		}
+	}
+	for i, j := 0, len(groups)-1; i < j; i, j = i+1, j-1 {
+		groups[i], groups[j] = groups[j], groups[i]
+	}
+	return groups
+}
+
+// mergeSearchMetadata folds a second part of a trace (from blocks in
+// another group) into the first, as Tempo's frontend combines results.
 func mergeSearchMetadata(dst, src *traceql.TraceSearchMetadata) {
 	if (dst.RootServiceName == "" || dst.RootServiceName == traceql.RootSpanNotYetReceived) && src.RootServiceName != traceql.RootSpanNotYetReceived {
 		dst.RootServiceName, dst.RootTraceName = src.RootServiceName, src.RootTraceName

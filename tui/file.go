@@ -2,6 +2,8 @@ package tui
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -98,11 +100,14 @@ func splitTraces(in []ptrace.Traces) []ptrace.Traces {
 	return out
 }
 
-// decodeOTLPOrTempoJSON decodes OTLP JSON, also in Tempo's v1 trace shape
-// whose top-level key is "batches" instead of "resourceSpans".
+// decodeOTLPOrTempoJSON decodes OTLP JSON, also as Tempo answers it: the
+// v1 trace's top-level key is "batches" instead of "resourceSpans", and
+// trace/span IDs are base64 (protobuf JSON) instead of OTLP JSON's hex.
 func decodeOTLPOrTempoJSON(raw []byte) (ptrace.Traces, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &top); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber() // keep 64-bit integers exact through the round trip
+	var top map[string]any
+	if err := dec.Decode(&top); err != nil {
 		return ptrace.Traces{}, err
 	}
 	if b, ok := top["batches"]; ok {
@@ -110,15 +115,49 @@ func decodeOTLPOrTempoJSON(raw []byte) (ptrace.Traces, error) {
 			top["resourceSpans"] = b
 		}
 		delete(top, "batches")
-		var err error
-		if raw, err = json.Marshal(top); err != nil {
-			return ptrace.Traces{}, err
-		}
+	}
+	hexIDs(top)
+	norm, err := json.Marshal(top)
+	if err != nil {
+		return ptrace.Traces{}, err
 	}
 	var um ptrace.JSONUnmarshaler
-	td, err := um.UnmarshalTraces(raw)
+	td, err := um.UnmarshalTraces(norm)
 	if err != nil {
 		return ptrace.Traces{}, fmt.Errorf("OTLP JSON: %w", err)
 	}
 	return td, nil
+}
+
+// idLen is the hex length of each ID field.
+var idLen = map[string]int{"traceId": 32, "spanId": 16, "parentSpanId": 16}
+
+// hexIDs rewrites base64 IDs as hex wherever they are (spans, links).
+func hexIDs(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if n, ok := idLen[k]; ok {
+				if s, ok := e.(string); ok && s != "" && !isHex(s, n) {
+					if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b)*2 == n {
+						x[k] = hex.EncodeToString(b)
+					}
+				}
+				continue
+			}
+			hexIDs(e)
+		}
+	case []any:
+		for _, e := range x {
+			hexIDs(e)
+		}
+	}
+}
+
+func isHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
 }
