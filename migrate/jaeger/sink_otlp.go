@@ -131,7 +131,10 @@ func (s *OTLPSink) send(ctx context.Context, batch []Trace, res *FlushResult) er
 	td := ptrace.NewTraces()
 	spans := 0
 	for _, tr := range batch {
-		tr.Data.ResourceSpans().CopyTo(td.ResourceSpans())
+		rss := tr.Data.ResourceSpans()
+		for i := 0; i < rss.Len(); i++ {
+			rss.At(i).CopyTo(td.ResourceSpans().AppendEmpty())
+		}
 		spans += tr.Data.SpanCount()
 	}
 	if err := s.wait(ctx, spans); err != nil {
