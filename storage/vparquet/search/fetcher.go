@@ -433,10 +433,9 @@ func (b *blockSearch) decode(row int32) (*traceql.Spanset, error) {
 	if b.rows == nil {
 		file := b.r.File()
 		g := b.rg - 1
-		var rg parquet.RowGroup = &countedRowGroup{RowGroup: file.RowGroups()[g], ra: b.ra}
-		if b.conv != nil {
-			rg = parquet.ConvertRowGroup(rg, b.conv)
-		}
+		// Rows come in the file's schema and are converted one by one:
+		// parquet.ConvertRowGroup costs more than decoding a few rows.
+		rg := &countedRowGroup{RowGroup: file.RowGroups()[g], ra: b.ra}
 		b.rows = rg.Rows()
 		b.pos = 0
 	}
@@ -453,6 +452,11 @@ func (b *blockSearch) decode(row int32) (*traceql.Spanset, error) {
 		return nil, fmt.Errorf("reading row %d: %w", row, err)
 	}
 	b.pos = int64(row) + 1
+	if b.conv != nil {
+		if _, err := b.conv.Convert(b.buf[:1]); err != nil {
+			return nil, fmt.Errorf("converting row %d: %w", row, err)
+		}
+	}
 	tr := new(vparquet.Trace)
 	if err := b.codec.Decode(b.buf[0], tr); err != nil {
 		return nil, err
