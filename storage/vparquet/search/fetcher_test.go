@@ -236,18 +236,18 @@ func TestFirstPass(t *testing.T) {
 	// exact: the first pass answers these without over-approximation.
 	exact := map[string]bool{
 		`{ span.http.request.method = "GET" && span.http.response.status_code >= 404 }`: true,
-		`{ span.http.request.method != "GET" }`:                                          true,
-		`{ span.tags != "a" }`:                                                           true,
-		`{ span.url.route != "/z" }`:                                                     true,
-		`{ status = error && kind = server && resource.service.name = "svc-1" }`:         true,
-		`{ event:name = "event" && name = "charge" }`:                                    true,
-		`{ name = "HTTP GET" && resource.service.name = "shop-backend" }`:                true,
-		`{ instrumentation:name = "tracegen" && status = error }`:                        true,
-		`{ rootServiceName = "svc-0" && status = error }`:                                true,
-		`{ duration > 100ms && kind = client }`:                                          true,
-		`{ span.http.status_code = 200 && name =~ "HTTP.*" }`:                            true,
-		`{ resource.k8s.namespace.name = "shop" && span.cache.hit = true }`:              true,
-		`{ name = "x" || status = error }`:                                               true,
+		`{ span.http.request.method != "GET" }`:                                         true,
+		`{ span.tags != "a" }`:                                                          true,
+		`{ span.url.route != "/z" }`:                                                    true,
+		`{ status = error && kind = server && resource.service.name = "svc-1" }`:        true,
+		`{ event:name = "event" && name = "charge" }`:                                   true,
+		`{ name = "HTTP GET" && resource.service.name = "shop-backend" }`:               true,
+		`{ instrumentation:name = "tracegen" && status = error }`:                       true,
+		`{ rootServiceName = "svc-0" && status = error }`:                               true,
+		`{ duration > 100ms && kind = client }`:                                         true,
+		`{ span.http.status_code = 200 && name =~ "HTTP.*" }`:                           true,
+		`{ resource.k8s.namespace.name = "shop" && span.cache.hit = true }`:             true,
+		`{ name = "x" || status = error }`:                                              true,
 	}
 	queries := append([]string{}, generatedQueries...)
 	for q := range exact {
