@@ -102,22 +102,8 @@ func (s *valueSource) possible(p *pred, cr *chunkReader) (bool, error) {
 }
 
 func (s *attrSource) possible(p *pred, cr *chunkReader) (bool, error) {
-	md := &cr.meta.Columns[s.key.index].MetaData
-	if md.Statistics.NullCount > 0 && md.Statistics.NullCount >= md.NumValues {
-		return false, nil // no attributes at all
-	}
-	d, err := cr.dictionary(s.key)
-	if err != nil {
+	if ok, err := keyPossible(cr, s.key, s.name); err != nil || !ok {
 		return false, err
-	}
-	if d != nil {
-		found := false
-		for i := 0; i < d.Len() && !found; i++ {
-			found = string(d.Index(int32(i)).ByteArray()) == s.name
-		}
-		if !found {
-			return false, nil
-		}
 	}
 	if p.negated {
 		return true, nil // empty and mismatching arrays satisfy != and !~
@@ -132,6 +118,25 @@ func (s *attrSource) possible(p *pred, cr *chunkReader) (bool, error) {
 		ok, err := possible(cr, c, s.convs[i], p.cond, true)
 		if err != nil || ok {
 			return ok, err
+		}
+	}
+	return false, nil
+}
+
+// keyPossible reports whether an attribute named name may be in the key
+// column of the row group (its dictionary, when complete, is checked).
+func keyPossible(cr *chunkReader, key *column, name string) (bool, error) {
+	md := &cr.meta.Columns[key.index].MetaData
+	if md.Statistics.NullCount > 0 && md.Statistics.NullCount >= md.NumValues {
+		return false, nil // no attributes at all
+	}
+	d, err := cr.dictionary(key)
+	if err != nil || d == nil {
+		return err == nil, err
+	}
+	for i := 0; i < d.Len(); i++ {
+		if string(d.Index(int32(i)).ByteArray()) == name {
+			return true, nil
 		}
 	}
 	return false, nil
