@@ -199,6 +199,7 @@ func firstSpans(td ptrace.Traces, n int) ptrace.Traces {
 	}
 	return out
 }
+
 // traceFromBlocks returns the parts of the trace held by blocks, newest
 // block first.
 func (q *Querier) traceFromBlocks(ctx context.Context, req TraceByIDRequest, res *TraceByIDResult, srcs *sourceErrors) ([]ptrace.Traces, error) {
