@@ -2,104 +2,74 @@ package blocktools
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/ptrace"
-
-	"github.com/tempoctl/tempoctl/model"
 	"github.com/tempoctl/tempoctl/storage/backend"
 	"github.com/tempoctl/tempoctl/storage/block"
 )
 
-// CompactResult describes one finished compaction job.
-type CompactResult struct {
-	Job      Job
-	Outputs  []*backend.BlockMeta
-	Stats    MergeStats
-	Duration time.Duration
+// CompactOptions configure how a job's output is written.
+type CompactOptions struct {
+	// Block holds the writer settings (row-group size, bloom). Version,
+	// dedicated columns and replication factor come from the job's first
+	// input, the level is the job's level + 1.
+	Block block.Config
+	// MaxBlockBytes starts a new output block once the current one holds
+	// this many bytes of traces (OTLP estimate); 0 = one output.
+	MaxBlockBytes uint64
+	// MaxBlockObjects starts a new output once it holds this many traces.
+	MaxBlockObjects int64
+	Progress        ProgressFunc
+	// progress base (blocks/bytes done before this job)
+	prog Progress
 }
 
-// Compact runs one job: it merges the inputs streaming into new blocks of the
-// inputs' format (level+1, split when the output passes cfg.MaxBlockBytes),
-// writes them, and only then marks the inputs compacted. A failure before the
-// outputs are complete deletes the partial output and leaves the inputs live,
-// so every trace stays readable exactly once either way... except between the
-// last output's meta.json and the inputs' marks, where a trace is readable
-// twice; readers combine duplicates, and the next run compacts them again.
-func Compact(ctx context.Context, be *backend.Backend, job Job, cfg block.Config) (*CompactResult, error) {
+// CompactResult describes one finished compaction job.
+type CompactResult struct {
+	Job Job
+	// Outputs are the blocks holding the job's traces: written now, or found
+	// complete from an earlier interrupted run of the same job (Reused).
+	Outputs  []*backend.BlockMeta
+	Reused   int
+	Stats    MergeStats
+	Duration time.Duration
+	// Unmarked are inputs that could not be marked compacted: their traces
+	// are also in the outputs, so they are duplicates until the next run.
+	Unmarked []error
+}
+
+// Compact runs one job: it merges the inputs streaming (one trace per input
+// in memory, plus the writer's row group) into new blocks of the inputs'
+// format at level+1, writes each completely (meta.json last), and only then
+// marks the inputs compacted. The output IDs are derived from the inputs, so
+// after a crash the same job finds its finished outputs and does not write
+// their traces again (see outputJob). An input that cannot be read fails the
+// job with an *InputError naming it, and nothing is left behind.
+func Compact(ctx context.Context, be *backend.Backend, job Job, opts CompactOptions) (*CompactResult, error) {
 	if len(job.Inputs) == 0 {
-		return nil, errors.New("compact: job has no inputs")
+		return nil, fmt.Errorf("compact: job has no inputs")
 	}
 	start := time.Now()
 	first := job.Inputs[0]
+	cfg := opts.Block
 	cfg.Version = first.Version
 	cfg.DedicatedColumns = first.DedicatedColumns
 	cfg.ReplicationFactor = first.ReplicationFactor
 	cfg.CompactionLevel = job.Level + 1
-
-	var sources []TraceSource
-	for _, m := range job.Inputs {
-		r, err := block.Open(ctx, be, m)
-		if err != nil {
-			return nil, fmt.Errorf("open block %s: %w", m.BlockID, err)
-		}
-		defer r.Close()
-		sources = append(sources, ReaderSource(r))
+	j := &outputJob{
+		tenant: job.Tenant, inputs: job.Inputs, key: "compact",
+		block: cfg, maxBytes: opts.MaxBlockBytes, maxObjects: opts.MaxBlockObjects,
+		progress: opts.Progress, prog: opts.prog,
 	}
-
-	res := &CompactResult{Job: job}
-	var w block.Writer
-	var written []*backend.BlockMeta
-	abort := func() {
-		if w != nil {
-			_ = w.Abort(context.WithoutCancel(ctx))
-		}
-		for _, m := range written {
-			_ = be.DeleteBlock(context.WithoutCancel(ctx), m.TenantID, m.BlockID)
-		}
-	}
-	stats, err := Merge(ctx, sources, func(id model.TraceID, tr ptrace.Traces) error {
-		if w == nil {
-			var err error
-			if w, err = block.NewWriter(ctx, be, job.Tenant, cfg); err != nil {
-				return fmt.Errorf("start output block: %w", err)
-			}
-		}
-		if err := w.Add(ctx, id, tr); err != nil {
-			return fmt.Errorf("write trace %s: %w", id, err)
-		}
-		if cfg.MaxBlockBytes > 0 && w.EstimatedSize() >= cfg.MaxBlockBytes {
-			m, err := w.Close(ctx)
-			w = nil
-			if err != nil {
-				return fmt.Errorf("finish output block: %w", err)
-			}
-			written = append(written, m)
-		}
-		return nil
-	})
-	if err == nil && w != nil {
-		var m *backend.BlockMeta
-		m, err = w.Close(ctx)
-		w = nil
-		if err == nil {
-			written = append(written, m)
-		}
-	}
+	j.prog.Op = "compact"
+	j.prog.Block = first.BlockID.String()
+	res, err := j.run(ctx, be)
 	if err != nil {
-		abort()
 		return nil, fmt.Errorf("compact %d blocks of tenant %s: %w", len(job.Inputs), job.Tenant, err)
 	}
-	res.Stats = stats
-	res.Outputs = written
-	for _, m := range job.Inputs {
-		if err := be.MarkCompacted(ctx, job.Tenant, m.BlockID); err != nil {
-			// The outputs hold every trace; an unmarked input is only a duplicate.
-			return res, fmt.Errorf("mark block %s compacted: %w", m.BlockID, err)
-		}
-	}
-	res.Duration = time.Since(start)
-	return res, nil
+	return &CompactResult{
+		Job: job, Outputs: append(res.Reused, res.Outputs...), Reused: len(res.Reused),
+		Stats: res.Stats, Duration: time.Since(start), Unmarked: res.Unmarked,
+	}, nil
 }

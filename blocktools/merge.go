@@ -84,7 +84,7 @@ func Merge(ctx context.Context, sources []TraceSource, emit func(id model.TraceI
 		if c.advance() {
 			h = append(h, c)
 		} else if errs[i] != nil {
-			return st, fmt.Errorf("read input %d: %w", i, errs[i])
+			return st, &InputError{index: i, Err: errs[i]}
 		}
 	}
 	heap.Init(&h)
@@ -103,13 +103,13 @@ func Merge(ctx context.Context, sources []TraceSource, emit func(id model.TraceI
 			st.SpansIn += int64(c.tr.SpanCount())
 			if c.advance() {
 				if c.id.Compare(id) < 0 {
-					return st, fmt.Errorf("input %d is not sorted by trace ID: %s after %s", c.src, c.id, id)
+					return st, &InputError{index: c.src, Err: fmt.Errorf("not sorted by trace ID: %s after %s", c.id, id)}
 				}
 				heap.Fix(&h, 0)
 			} else {
 				heap.Pop(&h)
 				if errs[c.src] != nil {
-					return st, fmt.Errorf("read input %d: %w", c.src, errs[c.src])
+					return st, &InputError{index: c.src, Err: errs[c.src]}
 				}
 			}
 		}

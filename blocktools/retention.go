@@ -1,6 +1,7 @@
 package blocktools
 
 import (
+	"context"
 	"time"
 
 	"github.com/tempoctl/tempoctl/storage/backend"
@@ -35,4 +36,44 @@ func PlanRetention(live []*backend.BlockMeta, compacted []*backend.CompactedBloc
 		}
 	}
 	return p
+}
+
+// RetentionResult is what ApplyRetention did.
+type RetentionResult struct {
+	MarkedCompacted []*backend.BlockMeta
+	Deleted         []*backend.CompactedBlockMeta
+	// Errors are blocks that could not be marked or deleted; the others were.
+	Errors []error
+}
+
+// ApplyRetention lists the tenant's blocks and carries out PlanRetention.
+// One failing block does not stop the others.
+func ApplyRetention(ctx context.Context, be *backend.Backend, tenant string, now time.Time, blockRetention, compactedRetention time.Duration) (*RetentionResult, error) {
+	live, compacted, _, err := be.PollBlocks(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	plan := PlanRetention(live, compacted, now, blockRetention, compactedRetention)
+	res := &RetentionResult{}
+	for _, m := range plan.MarkCompacted {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		if err := be.MarkCompacted(ctx, tenant, m.BlockID); err != nil {
+			res.Errors = append(res.Errors, err)
+			continue
+		}
+		res.MarkedCompacted = append(res.MarkedCompacted, m)
+	}
+	for _, c := range plan.Delete {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		if err := be.DeleteBlock(ctx, tenant, c.BlockID); err != nil {
+			res.Errors = append(res.Errors, err)
+			continue
+		}
+		res.Deleted = append(res.Deleted, c)
+	}
+	return res, nil
 }
