@@ -104,6 +104,22 @@ func (s *screenTest) waitFor(want ...string) string {
 	return ""
 }
 
+// waitUntil polls the screen (styles stripped) until ok says so.
+func (s *screenTest) waitUntil(what string, ok func(plain string) bool) string {
+	s.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var plain string
+	for time.Now().Before(deadline) {
+		plain = ansi.Strip(s.screen())
+		if ok(plain) {
+			return plain
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.t.Fatalf("screen never showed %s; last screen:\n%s", what, plain)
+	return ""
+}
+
 func (s *screenTest) keys(keys ...tea.KeyPressMsg) {
 	for _, k := range keys {
 		s.tm.Send(k)

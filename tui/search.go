@@ -593,9 +593,10 @@ func searchColumns(width int) []searchCol {
 	svc := searchCol{"SERVICE", 0, false, sortService}
 	name := searchCol{"NAME", 0, false, sortName}
 	start := searchCol{"START", 14, false, sortStart}
-	dur := searchCol{"DURATION", 8, true, sortDuration}
-	spans := searchCol{"SPANS", 5, true, sortSpans}
-	errs := searchCol{"ERR", 3, true, sortErrors}
+	// Numeric columns leave room for the sort arrow after their title.
+	dur := searchCol{"DURATION", 9, true, sortDuration}
+	spans := searchCol{"SPANS", 6, true, sortSpans}
+	errs := searchCol{"ERR", 4, true, sortErrors}
 	avail := width - 2 // cursor gutter
 	cols := []searchCol{trace, svc, name, start, dur, spans, errs}
 	fixed := func(cs []searchCol) int {
