@@ -360,4 +360,3 @@ func TestFollowLink(t *testing.T) {
 	st.keys(keyEsc)
 	st.waitFor("traces · ")
 }
-
