@@ -31,8 +31,10 @@ type traceScreen struct {
 	rows      []wfRow
 	cur, off  int
 
-	critical bool
-	crit     map[*tracetree.Node][]segment
+	critical  bool
+	crit      map[*tracetree.Node][]segment
+	critTotal int64
+	svcCount  map[string]int
 
 	previewFocus bool
 	previewOff   int
@@ -78,7 +80,15 @@ func (t *traceScreen) load(td ptrace.Traces) {
 	}
 	t.have, t.err = true, nil
 	t.collapsed = map[pcommon.SpanID]bool{}
-	t.crit = criticalBySpan(criticalPath(t.info.roots))
+	segs := criticalPath(t.info.roots)
+	t.crit = criticalBySpan(segs)
+	t.critTotal = 0
+	for _, sg := range segs {
+		t.critTotal += int64(sg.end - sg.start)
+	}
+	// Counted once here: View runs on every key and must not walk the trace.
+	t.svcCount = map[string]int{}
+	tracetree.Walk(t.info.roots, func(n *tracetree.Node, _ []bool) { t.svcCount[n.Service]++ })
 	t.cur, t.off, t.previewOff, t.previewFocus = 0, 0, 0, false
 	t.rows = flatten(t.info.roots, t.collapsed)
 }
@@ -279,7 +289,7 @@ func (t *traceScreen) view(m *Model) string {
 		status += fmt.Sprintf(" · %d hidden", hidden)
 	}
 	if t.critical {
-		status += " · critical path ◆ (" + formatDuration(criticalTotal(t.crit)) + ")"
+		status += " · critical path ◆ (" + formatDuration(t.critTotal) + ")"
 	}
 	status += " · loaded in " + formatDuration(int64(t.took))
 	b.WriteString(m.statusLine(st.dim.Render(status)))
@@ -289,19 +299,8 @@ func (t *traceScreen) view(m *Model) string {
 	return b.String()
 }
 
-func criticalTotal(c map[*tracetree.Node][]segment) int64 {
-	var n int64
-	for _, segs := range c {
-		for _, s := range segs {
-			n += int64(s.end - s.start)
-		}
-	}
-	return n
-}
-
 func (t *traceScreen) servicesLine(m *Model) string {
-	counts := map[string]int{}
-	tracetree.Walk(t.info.roots, func(n *tracetree.Node, _ []bool) { counts[n.Service]++ })
+	counts := t.svcCount
 	parts := []string{m.st.dim.Render(fmt.Sprintf("%d services:", len(t.info.services)))}
 	for _, s := range t.info.services {
 		name := s
