@@ -38,7 +38,13 @@ func (rs *resultSet) sorted(limit int) []*traceql.TraceSearchMetadata {
 	for _, id := range rs.order {
 		out = append(out, rs.byID[id])
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].StartTimeUnixNano > out[j].StartTimeUnixNano })
+	// Ties broken by ID: the order must not depend on which job ended first.
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].StartTimeUnixNano != out[j].StartTimeUnixNano {
+			return out[i].StartTimeUnixNano > out[j].StartTimeUnixNano
+		}
+		return out[i].TraceID < out[j].TraceID
+	})
 	if limit > 0 && len(out) > limit {
 		out = out[:limit]
 	}
@@ -94,4 +100,27 @@ func sameAttributes(sets []*traceql.SpanSet, ss *traceql.SpanSet) int {
 		}
 	}
 	return -1
+}
+
+// MergeSearchResponses merges the answers of several tenants (a
+// multi-tenant read) into one, at most limit traces.
+func MergeSearchResponses(limit int, resps ...*traceql.SearchResponse) *traceql.SearchResponse {
+	rs := newResultSet()
+	m := &traceql.SearchMetrics{}
+	for _, r := range resps {
+		rs.add(r.Traces)
+		if x := r.Metrics; x != nil {
+			m.InspectedTraces += x.InspectedTraces
+			m.InspectedBytes += x.InspectedBytes
+			m.TotalBlocks += x.TotalBlocks
+			m.CompletedJobs += x.CompletedJobs
+			m.TotalJobs += x.TotalJobs
+			m.TotalBlockBytes += x.TotalBlockBytes
+			m.InspectedSpans += x.InspectedSpans
+		}
+	}
+	if limit <= 0 {
+		limit = DefaultSearchLimit
+	}
+	return &traceql.SearchResponse{Traces: rs.sorted(limit), Metrics: m}
 }

@@ -1,0 +1,162 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-logfmt/logfmt"
+
+	"github.com/tempoctl/tempoctl/server/querier"
+	"github.com/tempoctl/tempoctl/traceql"
+)
+
+// searchParams are /api/search's own parameters; anything else is a legacy
+// tag when the request has no q, tags, start or end.
+var searchParams = map[string]bool{
+	"q": true, "tags": true, "minDuration": true, "maxDuration": true, "limit": true, "spss": true,
+	"start": true, "end": true, "since": true,
+}
+
+// parseSearch reads /api/search's parameters (spec/http-api.md §3).
+func (h *handlers) parseSearch(r *http.Request) (querier.SearchRequest, error) {
+	var req querier.SearchRequest
+	qp := r.URL.Query()
+	req.Query = strings.TrimSpace(qp.Get("q"))
+	tags := qp.Get("tags")
+	if req.Query != "" && tags != "" {
+		return req, errors.New("invalid request: can't specify tags and q in the same query")
+	}
+	if tags != "" {
+		m, err := parseLogfmtTags(tags)
+		if err != nil {
+			return req, err
+		}
+		req.Tags = m
+	} else if req.Query == "" && qp.Get("start") == "" && qp.Get("end") == "" {
+		for k, vs := range qp {
+			if searchParams[k] || len(vs) == 0 {
+				continue
+			}
+			if req.Tags == nil {
+				req.Tags = map[string]string{}
+			}
+			req.Tags[k] = vs[0]
+		}
+	}
+	var err error
+	if req.MinDuration, err = durationParam(r, "minDuration"); err != nil {
+		return req, err
+	}
+	if req.MaxDuration, err = durationParam(r, "maxDuration"); err != nil {
+		return req, err
+	}
+	if req.MinDuration > 0 && req.MaxDuration > 0 && req.MinDuration > req.MaxDuration {
+		return req, errors.New("invalid maxDuration: must be greater than minDuration")
+	}
+
+	limit, set, err := uintParam(r, "limit")
+	if err != nil {
+		return req, err
+	}
+	switch {
+	case !set:
+		limit = h.opts.DefaultResultLimit
+	case limit == 0:
+		return req, errors.New("invalid limit: must be a positive number")
+	case limit > h.opts.MaxResultLimit:
+		return req, fmt.Errorf("limit %d exceeds max limit of %d", limit, h.opts.MaxResultLimit)
+	}
+	req.Limit = limit
+
+	spss, set, err := uintParam(r, "spss")
+	if err != nil {
+		return req, err
+	}
+	switch {
+	case !set:
+		spss = 3
+	case spss > h.opts.MaxSpansPerSpanSet:
+		return req, fmt.Errorf("spans per span set exceeds %d. received %d", h.opts.MaxSpansPerSpanSet, spss)
+	}
+	req.SpansPerSpanSet = spss
+
+	req.Start, req.End, err = h.searchRange(r)
+	return req, err
+}
+
+func durationParam(r *http.Request, name string) (time.Duration, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("invalid %s: %s", name, v)
+	}
+	return d.Truncate(time.Millisecond), nil
+}
+
+// parseLogfmtTags reads `k=v k2="v 2"`; a key given twice is an error.
+func parseLogfmtTags(s string) (map[string]string, error) {
+	out := map[string]string{}
+	dec := logfmt.NewDecoder(strings.NewReader(s))
+	for dec.ScanRecord() {
+		for dec.ScanKeyval() {
+			k := string(dec.Key())
+			if _, dup := out[k]; dup {
+				return nil, fmt.Errorf("invalid tags: duplicate key %q", k)
+			}
+			out[k] = string(dec.Value())
+		}
+	}
+	if err := dec.Err(); err != nil {
+		return nil, fmt.Errorf("invalid tags: %w", err)
+	}
+	return out, nil
+}
+
+// search is GET /api/search.
+func (h *handlers) search(w http.ResponseWriter, r *http.Request) {
+	tenants, ok := h.tenantsOr401(w, r)
+	if !ok {
+		return
+	}
+	req, err := h.parseSearch(r)
+	if err != nil {
+		textError(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	resps := make([]*traceql.SearchResponse, 0, len(tenants))
+	for _, t := range tenants {
+		req.Tenant = t
+		resp, err := h.q.Search(r.Context(), req)
+		if err != nil {
+			prefix := "invalid TraceQL query: "
+			if req.Query == "" {
+				prefix = "invalid request: "
+			}
+			queryError(w, r, err, prefix)
+			return
+		}
+		resps = append(resps, resp)
+	}
+	resp := resps[0]
+	if len(resps) > 1 {
+		resp = querier.MergeSearchResponses(req.Limit, resps...)
+	}
+	if wantsProtobuf(r) {
+		writeBody(w, contentTypeProtobuf, marshalSearchProto(resp))
+		return
+	}
+	writeJSON(w, searchJSON{Traces: resp.Traces, Metrics: resp.Metrics})
+}
+
+// searchJSON is tempopb.SearchResponse as jsonpb writes it: an empty trace
+// list is left out, metrics always present.
+type searchJSON struct {
+	Traces  []*traceql.TraceSearchMetadata `json:"traces,omitempty"`
+	Metrics *traceql.SearchMetrics         `json:"metrics"`
+}

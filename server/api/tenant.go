@@ -1,0 +1,48 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/grafana/dskit/tenant"
+	"github.com/grafana/dskit/user"
+)
+
+// SingleTenant is the tenant of every query when multitenancy is off.
+const SingleTenant = "single-tenant"
+
+// tenants returns the tenants a query reads: "single-tenant" with
+// multitenancy off (the header is ignored), else the header's value, where
+// "a|b" reads several tenants and merges (dskit's rules for valid IDs).
+func (h *handlers) tenants(r *http.Request) ([]string, error) {
+	if !h.opts.MultitenancyEnabled {
+		return []string{SingleTenant}, nil
+	}
+	vals := r.Header.Values(h.opts.TenantHeader)
+	switch {
+	case len(vals) == 0 || (len(vals) == 1 && vals[0] == ""):
+		return nil, user.ErrNoOrgID
+	case len(vals) > 1:
+		return nil, user.ErrTooManyOrgIDs
+	}
+	ids, err := tenant.TenantIDs(user.InjectOrgID(r.Context(), vals[0]))
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// tenantsOr401 writes 401 (no tenant) or 400 (malformed tenant ID) and
+// returns false when there is no usable tenant.
+func (h *handlers) tenantsOr401(w http.ResponseWriter, r *http.Request) ([]string, bool) {
+	ids, err := h.tenants(r)
+	if err != nil {
+		code := http.StatusBadRequest // a malformed tenant ID
+		if errors.Is(err, user.ErrNoOrgID) || errors.Is(err, user.ErrTooManyOrgIDs) {
+			code = http.StatusUnauthorized
+		}
+		textError(w, err.Error(), code)
+		return nil, false
+	}
+	return ids, true
+}
