@@ -185,3 +185,26 @@ func TestClientTimeoutRetried(t *testing.T) {
 		t.Fatalf("timeout not retried: %v", err)
 	}
 }
+
+// A server that was never reached fails at once; one that answered before
+// is retried when it refuses connections (a restart).
+func TestClientConnRefused(t *testing.T) {
+	fake := startFake(t, jaegertest.Options{})
+	url := fake.URL
+	fake.Close()
+	c, err := NewClient(ClientConfig{URL: url, Backoff: time.Millisecond, Retries: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&v3API{c: c}).Services(context.Background()); err == nil {
+		t.Fatal("closed server answered")
+	}
+	if c.Requests() != 1 {
+		t.Errorf("%d requests to a server never reached, want 1", c.Requests())
+	}
+	c.answered.Store(true)
+	(&v3API{c: c}).Services(context.Background())
+	if c.Requests() != 1+4 {
+		t.Errorf("%d requests, want 1 + 1 + 3 retries", c.Requests())
+	}
+}

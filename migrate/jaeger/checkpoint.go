@@ -35,6 +35,7 @@ type CheckpointHeader struct {
 	Source   string    `json:"source"`
 	API      string    `json:"api,omitempty"`
 	Window   *Window   `json:"window,omitempty"`
+	Chunk    Duration  `json:"chunk,omitempty"`
 	Services []string  `json:"services,omitempty"`
 	Files    []string  `json:"files,omitempty"`
 	Sink     string    `json:"sink"`
@@ -48,6 +49,21 @@ type journalRecord struct {
 	Traces []string    `json:"traces,omitempty"`
 	Blocks []BlockInfo `json:"blocks,omitempty"`
 	Units  []string    `json:"units,omitempty"`
+}
+
+// Duration is a time.Duration written as "1h0m0s" in JSON.
+type Duration time.Duration
+
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	*d = Duration(v)
+	return err
 }
 
 // Checkpoint is an open journal.

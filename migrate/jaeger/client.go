@@ -38,6 +38,7 @@ type Client struct {
 	backoff time.Duration
 
 	requests, retried atomic.Int64
+	answered          atomic.Bool // some request got an HTTP answer
 }
 
 // NewClient checks the URL and returns a client.
@@ -114,7 +115,9 @@ func (c *Client) get(ctx context.Context, path string, q url.Values) (int, []byt
 		if ctx.Err() != nil {
 			return 0, nil, ctx.Err()
 		}
-		if attempt >= c.retries {
+		// A server never reached is a wrong URL, not a hiccup: fail at once
+		// instead of backing off.
+		if attempt >= c.retries || err != nil && isConnRefused(err) && !c.answered.Load() {
 			if err == nil {
 				return status, body, lastErr
 			}
@@ -142,6 +145,7 @@ func (c *Client) once(ctx context.Context, target string) (int, []byte, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	c.answered.Store(true)
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {

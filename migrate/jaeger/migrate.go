@@ -126,6 +126,8 @@ func (m *migration) validate() error {
 		return errors.New("a Jaeger URL and files cannot be migrated in one run")
 	case c.API != nil && !c.Window.Valid():
 		return fmt.Errorf("empty time window %v", c.Window)
+	case c.API != nil && c.Window == (Window{}) && (!c.Resume || !hasData(c.Checkpoint)):
+		return errors.New("no time range: give --since or --start")
 	case !c.DryRun && c.Sink == nil:
 		return errors.New("no destination")
 	case c.DryRun && c.Verify > 0:
@@ -192,14 +194,21 @@ func (m *migration) run(ctx context.Context) error {
 	return nil
 }
 
+func hasData(path string) bool {
+	st, err := os.Stat(path)
+	return path != "" && err == nil && st.Size() > 0
+}
+
 func (m *migration) openCheckpoint() error {
 	if m.cfg.Checkpoint == "" || m.cfg.DryRun {
 		return nil
 	}
 	h := CheckpointHeader{Source: m.cfg.SourceName, Sink: m.cfg.Sink.Describe()}
 	if m.cfg.API != nil {
-		w := m.cfg.Window
-		h.API, h.Window, h.Services = m.cfg.API.Version(), &w, m.cfg.Services
+		h.API, h.Services, h.Chunk = m.cfg.API.Version(), m.cfg.Services, Duration(m.cfg.Chunk)
+		if w := m.cfg.Window; w != (Window{}) {
+			h.Window = &w
+		}
 	}
 	for _, f := range m.cfg.Files {
 		if abs, err := filepath.Abs(f); err == nil && f != "-" {
@@ -216,10 +225,15 @@ func (m *migration) openCheckpoint() error {
 		if cp.Header.API != "" && cp.Header.API != m.cfg.API.Version() {
 			return fmt.Errorf("checkpoint %s was made through api %s; resume with --api %s", m.cfg.Checkpoint, cp.Header.API, cp.Header.API)
 		}
-		if cp.Header.Window != nil {
-			m.cfg.Window = *cp.Header.Window
+		if cp.Header.Window == nil {
+			return fmt.Errorf("checkpoint %s records no time range: give --since or --start", m.cfg.Checkpoint)
 		}
+		m.cfg.Window = *cp.Header.Window
 		m.cfg.Services = cp.Header.Services
+		if cp.Header.Chunk > 0 {
+			// The units must be cut as they were to be recognised.
+			m.cfg.Chunk = time.Duration(cp.Header.Chunk)
+		}
 	}
 	for id := range cp.Migrated {
 		m.migrated[id] = true

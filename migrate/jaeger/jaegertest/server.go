@@ -3,6 +3,7 @@ package jaegertest
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -30,6 +31,8 @@ type Options struct {
 	// Intercept, when set, sees every request first; returning true means it
 	// wrote the response (fault injection: 5xx, delays, broken bodies).
 	Intercept func(w http.ResponseWriter, r *http.Request) bool
+	// Addr to listen on (default 127.0.0.1:0, a free port).
+	Addr string
 }
 
 // Server is a running fake Jaeger query service.
@@ -60,7 +63,16 @@ func New(opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	if opts.Addr != "" {
+		l, err := net.Listen("tcp", opts.Addr)
+		if err != nil {
+			return nil, err
+		}
+		s.Server.Listener.Close()
+		s.Server.Listener = l
+	}
+	s.Server.Start()
 	return s, nil
 }
 
