@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"sync"
 	"time"
 
@@ -74,7 +75,22 @@ func (q *Querier) TagNames(ctx context.Context, req TagsRequest) (*TagsResult, e
 	if len(want) > 0 {
 		c := newCollector(q.cfg.MaxBytesPerTagValues, req.Limit, req.MaxStaleValues)
 		src := tagSource{Tenant: req.Tenant, Query: req.Query, Start: req.Start, End: req.End}
-		n, err := q.scanTags(ctx, src, c, func(td ptrace.Traces, keep spanFilter) { namesOf(td, keep, want, c) })
+		add := func(sc traceql.Scope, name string) {
+			if want[sc.String()] {
+				c.addName(sc.String(), name)
+			}
+		}
+		scope := traceql.ScopeNone
+		if len(want) == 1 {
+			scope = scopeOf(req.Scope)
+		}
+		n, err := q.scanTags(ctx, src, c, tagScan{
+			live: func(td ptrace.Traces, keep spanFilter) { namesOf(td, keep, want, c) },
+			columns: func(ctx context.Context, r *vparquet.Reader, tr search.TagRequest) (search.TagStats, error) {
+				return search.TagNames(ctx, r, tr, scope, add)
+			},
+			span: func(sp traceql.Span) { search.SpanTags(sp, add) },
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -142,7 +158,26 @@ func (q *Querier) TagValues(ctx context.Context, req TagValuesRequest) (*TagValu
 	}
 	c := newCollector(q.cfg.MaxBytesPerTagValues, req.Limit, req.MaxStaleValues)
 	src := tagSource{Tenant: req.Tenant, Query: req.Query, Start: req.Start, End: req.End}
-	n, err := q.scanTags(ctx, src, c, func(td ptrace.Traces, keep spanFilter) { valuesOf(td, keep, t, c) })
+	lookups := []traceql.Attribute{t.attr}
+	if t.anyScope {
+		for _, sc := range []traceql.Scope{traceql.ScopeEvent, traceql.ScopeLink, traceql.ScopeInstrumentation} {
+			lookups = append(lookups, traceql.NewScopedAttribute(sc, t.attr.Name))
+		}
+	}
+	n, err := q.scanTags(ctx, src, c, tagScan{
+		live: func(td ptrace.Traces, keep spanFilter) { valuesOf(td, keep, t, c) },
+		columns: func(ctx context.Context, r *vparquet.Reader, tr search.TagRequest) (search.TagStats, error) {
+			return search.TagValues(ctx, r, tr, t.attr, t.anyScope, func(v traceql.Static) bool {
+				addStatic(v, t.stringOnly, c)
+				return !c.done()
+			})
+		},
+		span: func(sp traceql.Span) {
+			for _, a := range lookups {
+				addStatic(sp.AttributeFor(a), t.stringOnly, c)
+			}
+		},
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -158,10 +193,19 @@ type tagSource struct {
 // matches is the spans a filter selected, by trace.
 type matches map[pcommon.TraceID]spanFilter
 
-// scanTags calls visit for every trace of live data and of the blocks in
-// range (with the filter's matching spans when q is usable) until the
-// collector is full. It returns the bytes inspected.
-func (q *Querier) scanTags(ctx context.Context, src tagSource, c *collector, visit func(ptrace.Traces, spanFilter)) (uint64, error) {
+// tagScan is how one tag query reads each kind of source.
+type tagScan struct {
+	// live visits a live trace (keep = the filter's matching spans, nil = all).
+	live func(td ptrace.Traces, keep spanFilter)
+	// columns reads a block's names or values from its columns (no filter).
+	columns func(ctx context.Context, r *vparquet.Reader, tr search.TagRequest) (search.TagStats, error)
+	// span visits a block span that matched the filter.
+	span func(sp traceql.Span)
+}
+
+// scanTags runs a tag query over live data and the blocks in range until
+// the collector is full. It returns the bytes inspected.
+func (q *Querier) scanTags(ctx context.Context, src tagSource, c *collector, scan tagScan) (uint64, error) {
 	filter := parseFilter(src.Query)
 	var (
 		srcs  sourceErrors
@@ -171,7 +215,7 @@ func (q *Querier) scanTags(ctx context.Context, src tagSource, c *collector, vis
 	addBytes := func(n uint64) { mu.Lock(); bytes += n; mu.Unlock() }
 
 	if q.hasLive() {
-		n, err := q.liveTags(ctx, src, filter, c, visit)
+		n, err := q.liveTags(ctx, src, filter, c, scan.live)
 		if err != nil {
 			return 0, err
 		}
@@ -197,7 +241,7 @@ func (q *Querier) scanTags(ctx context.Context, src tagSource, c *collector, vis
 				cancel()
 				return
 			}
-			n, err := q.blockTags(ctx, m, src, filter, c, visit)
+			n, err := q.blockTags(ctx, m, src, filter, scan)
 			var be *blockError
 			switch {
 			case err == nil:
@@ -308,11 +352,7 @@ func (q *Querier) matchSpans(ctx context.Context, filter *traceql.RootExpr, f tr
 	return m, nil
 }
 
-// fewMatches is the number of matched traces below which they are looked up
-// by ID rather than found by scanning the block.
-const fewMatches = 64
-
-func (q *Querier) blockTags(ctx context.Context, meta *backend.BlockMeta, src tagSource, filter *traceql.RootExpr, c *collector, visit func(ptrace.Traces, spanFilter)) (n uint64, err error) {
+func (q *Querier) blockTags(ctx context.Context, meta *backend.BlockMeta, src tagSource, filter *traceql.RootExpr, scan tagScan) (n uint64, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = &blockError{fmt.Errorf("block %s/%s: corrupt data: %v", meta.TenantID, meta.BlockID, p)}
@@ -322,57 +362,121 @@ func (q *Querier) blockTags(ctx context.Context, meta *backend.BlockMeta, src ta
 	if err != nil {
 		return 0, &blockError{err}
 	}
-	var m matches
-	if filter != nil {
-		f := search.NewFetcher(r)
-		if m, err = q.matchSpans(ctx, filter, blockFetcher{f}, src); err != nil {
-			return 0, err
+	if filter == nil {
+		var tr search.TagRequest
+		if !src.Start.IsZero() {
+			tr.StartTimeUnixNanos = uint64(src.Start.UnixNano())
 		}
-		n = f.Stats().InspectedBytes
-		if len(m) == 0 {
-			return n, nil
+		if !src.End.IsZero() {
+			tr.EndTimeUnixNanos = uint64(src.End.UnixNano())
 		}
-		if len(m) <= fewMatches {
-			var sizer ptrace.ProtoMarshaler
-			for id, keep := range m {
-				if c.done() {
-					break
-				}
-				td, ok, err := r.FindTraceByID(ctx, model.TraceID(id))
-				if err != nil {
-					return n, &blockError{err}
-				}
-				if ok {
-					n += uint64(sizer.TracesSize(td))
-					visit(td, keep)
+		st, err := scan.columns(ctx, r, tr)
+		if err != nil && !canceled(ctx, err) {
+			err = &blockError{err}
+		}
+		return st.InspectedBytes, err
+	}
+	// The filter's matching spans, as the block fetcher decoded them: their
+	// attributes answer without reading the rows again.
+	f := search.NewFetcher(r)
+	rec := &recordingFetcher{f: blockFetcher{f}, spans: map[string]traceql.Span{}}
+	resp, err := q.engine().ExecuteSearchExpr(ctx, filter, rec, traceql.SearchOptions{
+		Limit: math.MaxInt32, Start: src.Start, End: src.End,
+	})
+	n = f.Stats().InspectedBytes
+	if err != nil {
+		var be *blockError
+		if errors.As(err, &be) || canceled(ctx, err) {
+			return n, err
+		}
+		return n, &InvalidRequestError{err}
+	}
+	for _, t := range resp.Traces {
+		for _, ss := range t.SpanSets {
+			for _, sp := range ss.Spans {
+				if s, ok := rec.spans[t.TraceID+"/"+sp.SpanID]; ok {
+					scan.span(s)
 				}
 			}
-			return n, nil
 		}
 	}
-	errFull := errors.New("collector full")
-	a := r.Assignment()
-	err = r.IterateRows(ctx, func(tr *vparquet.Trace) error {
-		if c.done() {
-			return errFull
-		}
-		if !overlapsRange(tr.StartTimeUnixNano, tr.EndTimeUnixNano, src) {
-			return nil
-		}
-		if m == nil {
-			visit(vparquet.ToOTLP(tr, a), nil)
-			return nil
-		}
-		if keep, ok := m[pcommon.TraceID(model.TraceIDFromBytes(tr.TraceID))]; ok {
-			visit(vparquet.ToOTLP(tr, a), keep)
-		}
-		return nil
-	})
-	if errors.Is(err, errFull) {
-		err = nil
+	return n, nil
+}
+
+// recordingFetcher keeps the spans it hands to the engine so results (trace
+// and span IDs) map back to spans.
+type recordingFetcher struct {
+	f     traceql.Fetcher
+	spans map[string]traceql.Span
+}
+
+func (r *recordingFetcher) Fetch(ctx context.Context, req traceql.FetchRequest) (traceql.SpansetIterator, error) {
+	it, err := r.f.Fetch(ctx, req)
+	if err != nil {
+		return nil, err
 	}
-	if err != nil && ctx.Err() == nil {
-		return n, &blockError{err}
+	return &recordingIter{it: it, r: r}, nil
+}
+
+type recordingIter struct {
+	it traceql.SpansetIterator
+	r  *recordingFetcher
+}
+
+func (i *recordingIter) Next(ctx context.Context) (*traceql.Spanset, error) {
+	ss, err := i.it.Next(ctx)
+	if ss != nil {
+		id := model.TraceIDFromBytes(ss.TraceID).Text()
+		if id == "" {
+			id = "0"
+		}
+		for _, sp := range ss.Spans {
+			i.r.spans[id+"/"+hex.EncodeToString(sp.ID())] = sp
+		}
 	}
-	return n + meta.Size, err
+	return ss, err
+}
+
+func (i *recordingIter) Close() { i.it.Close() }
+
+// scopeOf maps an API scope name to the TraceQL scope.
+func scopeOf(s string) traceql.Scope {
+	switch s {
+	case ScopeResource:
+		return traceql.ScopeResource
+	case ScopeSpan:
+		return traceql.ScopeSpan
+	case ScopeEvent:
+		return traceql.ScopeEvent
+	case ScopeLink:
+		return traceql.ScopeLink
+	case ScopeInstrumentation:
+		return traceql.ScopeInstrumentation
+	}
+	return traceql.ScopeNone
+}
+
+// addStatic adds a value read from a block with its TraceQL type; arrays and
+// event/link multi-values add each element.
+func addStatic(v traceql.Static, stringOnly bool, c *collector) {
+	switch v.Type {
+	case traceql.TypeString:
+		c.addValue(TagValue{Type: "string", Value: v.S})
+	case traceql.TypeInt:
+		if !stringOnly {
+			c.addValue(TagValue{Type: "int", Value: strconv.FormatInt(v.N, 10)})
+		}
+	case traceql.TypeFloat:
+		if !stringOnly {
+			c.addValue(TagValue{Type: "float", Value: strconv.FormatFloat(v.F, 'g', -1, 64)})
+		}
+	case traceql.TypeBoolean:
+		if !stringOnly {
+			c.addValue(TagValue{Type: "bool", Value: strconv.FormatBool(v.B)})
+		}
+	case traceql.TypeArray, traceql.TypeMulti:
+		for _, e := range v.Arr {
+			addStatic(e, stringOnly, c)
+		}
+	}
 }
