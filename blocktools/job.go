@@ -51,7 +51,8 @@ func outputID(key string, inputs []*backend.BlockMeta, k int) uuid.UUID {
 //     IDs derived from (key, inputs, k); an output found complete (live or
 //     compacted) from an earlier run is kept and its traces skipped, a partial
 //     one (no meta) is deleted and rewritten;
-//  2. only when every output is complete are the inputs marked compacted.
+//  2. only when every output is complete are the inputs marked compacted
+//     (see retire).
 type outputJob struct {
 	tenant     string
 	inputs     []*backend.BlockMeta
@@ -63,6 +64,8 @@ type outputJob struct {
 	transform func(id model.TraceID, tr ptrace.Traces) (ptrace.Traces, bool, error)
 	progress  ProgressFunc
 	prog      Progress // blocks/bytes done before this job, for reports
+	// noMark leaves the inputs live: the caller retires them with others.
+	noMark bool
 }
 
 type jobResult struct {
@@ -205,36 +208,42 @@ func (j *outputJob) run(ctx context.Context, be *backend.Backend) (*jobResult, e
 		return nil, err
 	}
 	res.Outputs = written
-	// Several inputs are marked one by one: journal the intent first so a
-	// crash between two marks is finished by RecoverJournals, not left as
-	// duplicates.
-	var jid uuid.UUID
-	if len(j.inputs) > 1 {
-		jr := journal{Created: time.Now().UTC()}
-		for _, m := range j.inputs {
-			jr.Inputs = append(jr.Inputs, m.BlockID)
-		}
-		for _, m := range append(slices.Clone(res.Reused), written...) {
-			jr.Outputs = append(jr.Outputs, m.BlockID)
-		}
-		jid = outputID(j.key+"/journal", j.inputs, 0)
-		if err := writeJournal(ctx, be, j.tenant, jid, jr); err != nil {
-			return nil, err
-		}
-	}
-	for _, m := range j.inputs {
-		if err := be.MarkCompacted(ctx, j.tenant, m.BlockID); err != nil && !errors.Is(err, backend.ErrDoesNotExist) {
-			// The outputs hold every trace; an unmarked input is only a
-			// duplicate, which readers combine and the next run retires.
-			res.Unmarked = append(res.Unmarked, fmt.Errorf("mark block %s compacted: %w", m.BlockID, err))
-		}
-	}
-	if jid != uuid.Nil && len(res.Unmarked) == 0 {
-		if err := deleteJournal(ctx, be, j.tenant, jid); err != nil {
-			res.Unmarked = append(res.Unmarked, err)
-		}
+	if !j.noMark {
+		res.Unmarked = retire(ctx, be, j.tenant, j.inputs, append(slices.Clone(res.Reused), written...), outputID(j.key+"/journal", j.inputs, 0))
 	}
 	return res, nil
+}
+
+// retire marks inputs compacted once outputs hold all their traces. Several
+// inputs are marked one by one: the intent is journaled first, so a crash
+// between two marks is finished by RecoverJournals instead of leaving inputs
+// live next to outputs that hold their traces. Failures are returned, not
+// fatal: an unmarked input is only a duplicate, which readers combine.
+func retire(ctx context.Context, be *backend.Backend, tenant string, inputs, outputs []*backend.BlockMeta, jid uuid.UUID) []error {
+	if len(inputs) > 1 {
+		jr := journal{Created: time.Now().UTC()}
+		for _, m := range inputs {
+			jr.Inputs = append(jr.Inputs, m.BlockID)
+		}
+		for _, m := range outputs {
+			jr.Outputs = append(jr.Outputs, m.BlockID)
+		}
+		if err := writeJournal(ctx, be, tenant, jid, jr); err != nil {
+			return []error{err}
+		}
+	}
+	var errs []error
+	for _, m := range inputs {
+		if err := be.MarkCompacted(ctx, tenant, m.BlockID); err != nil && !errors.Is(err, backend.ErrDoesNotExist) {
+			errs = append(errs, fmt.Errorf("mark block %s compacted: %w", m.BlockID, err))
+		}
+	}
+	if len(inputs) > 1 && len(errs) == 0 {
+		if err := deleteJournal(ctx, be, tenant, jid); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
 }
 
 func (j *outputJob) report(inBytes uint64, inObjects, traces int64, msg string) Progress {
