@@ -18,12 +18,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/tempoctl/tempoctl/model"
+	"github.com/tempoctl/tempoctl/server/api"
 	"github.com/tempoctl/tempoctl/server/config"
 	"github.com/tempoctl/tempoctl/server/distributor"
 	"github.com/tempoctl/tempoctl/server/ingester"
 	"github.com/tempoctl/tempoctl/server/ingesterclient"
 	"github.com/tempoctl/tempoctl/server/overrides"
 	"github.com/tempoctl/tempoctl/server/pusher"
+	"github.com/tempoctl/tempoctl/server/querier"
 	"github.com/tempoctl/tempoctl/server/receiver"
 	"github.com/tempoctl/tempoctl/storage/backend"
 	"github.com/tempoctl/tempoctl/storage/wal"
@@ -36,6 +39,7 @@ const (
 	Store       = "store"
 	Ingester    = "ingester"
 	Distributor = "distributor"
+	Querier     = "querier"
 	All         = "all"
 )
 
@@ -78,13 +82,15 @@ func New(cfg config.Config, raw []byte, log *slog.Logger, build BuildInfo) (*App
 	a.mm.RegisterModule(Store, a.initStore, modules.UserInvisibleModule)
 	a.mm.RegisterModule(Ingester, a.initIngester)
 	a.mm.RegisterModule(Distributor, a.initDistributor)
+	a.mm.RegisterModule(Querier, a.initQuerier)
 	a.mm.RegisterModule(All, nil)
 	deps := map[string][]string{
 		Overrides:   {Server},
 		Store:       {Server},
 		Ingester:    {Server, Store, Overrides},
 		Distributor: {Server, Overrides},
-		All:         {Distributor, Ingester},
+		Querier:     {Server, Store, Overrides},
+		All:         {Distributor, Ingester, Querier},
 	}
 	for m, d := range deps {
 		if err := a.mm.AddDependency(m, d...); err != nil {
@@ -96,12 +102,15 @@ func New(cfg config.Config, raw []byte, log *slog.Logger, build BuildInfo) (*App
 		target = All
 	}
 	if !a.mm.IsTargetableModule(target) {
-		return nil, fmt.Errorf("target %q: use one of all, distributor, ingester", target)
+		return nil, fmt.Errorf("target %q: use one of all, distributor, ingester, querier", target)
 	}
 	if target == All {
 		// In one process the distributor pushes to the in-process ingester,
 		// so that must be running first.
 		if err := a.mm.AddDependency(Distributor, Ingester); err != nil {
+			return nil, err
+		}
+		if err := a.mm.AddDependency(Querier, Ingester); err != nil {
 			return nil, err
 		}
 	}
@@ -224,14 +233,14 @@ func (a *App) initOverrides() (services.Service, error) {
 }
 
 func (a *App) initStore() (services.Service, error) {
-	return services.NewIdleService(func(ctx context.Context) error {
-		be, err := backend.Open(ctx, a.cfg.Storage.Trace.Config)
-		if err != nil {
-			return fmt.Errorf("storage: %w", err)
-		}
-		a.be = be
-		return nil
-	}, func(error) error {
+	// Opened at init (checking the bucket is reachable) so modules built
+	// after it can hold the backend.
+	be, err := backend.Open(context.Background(), a.cfg.Storage.Trace.Config)
+	if err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	a.be = be
+	return services.NewIdleService(nil, func(error) error {
 		if a.be != nil {
 			return a.be.Close()
 		}
@@ -320,4 +329,36 @@ type pusherFunc func(ctx context.Context, tenant string, td ptrace.Traces) error
 
 func (f pusherFunc) Push(ctx context.Context, tenant string, td ptrace.Traces) error {
 	return f(ctx, tenant, td)
+}
+
+func (a *App) initQuerier() (services.Service, error) {
+	q := querier.New(a.be, liveSource{a}, a.log.With("module", "querier"), a.reg, querier.Config{
+		MaxBytesPerTrace: func(t string) int { return a.ovr.For(t).MaxBytesPerTrace },
+	})
+	api.Register(a.server.HTTP, q, api.Options{
+		MultitenancyEnabled: a.cfg.MultitenancyEnabled,
+		TenantHeader:        a.cfg.Auth.Header,
+		PathPrefix:          a.cfg.HTTPAPIPrefix,
+		Observe: func(route, code string, d time.Duration) {
+			a.reqDuration.WithLabelValues("GET", route, code, "false").Observe(d.Seconds())
+		},
+	})
+	return services.NewIdleService(nil, nil), nil
+}
+
+// liveSource reads the in-process ingester when this process runs one.
+type liveSource struct{ a *App }
+
+func (l liveSource) FindTraceByID(tenant string, id model.TraceID) (ptrace.Traces, bool) {
+	if l.a.ing == nil {
+		return ptrace.Traces{}, false
+	}
+	return l.a.ing.FindTraceByID(tenant, id)
+}
+
+func (l liveSource) Traces(tenant string) []ptrace.Traces {
+	if l.a.ing == nil {
+		return nil
+	}
+	return l.a.ing.Traces(tenant)
 }

@@ -140,6 +140,27 @@ func TestServeIngestsOTLPIntoBlocks(t *testing.T) {
 		}
 	}
 
+	// The query API answers from the same process.
+	code, body := get(t, base+"/api/traces/"+ids[0].String())
+	if code != 200 || !strings.Contains(body, `"batches"`) || !strings.Contains(body, "charge card") {
+		t.Fatalf("/api/traces: %d %.300s", code, body)
+	}
+	if code, _ := get(t, base+"/api/traces/0123456789abcdef0123456789abcdef"); code != 404 {
+		t.Fatalf("missing trace: %d, want 404", code)
+	}
+	code, body = get(t, base+`/api/search?q=%7Bresource.service.name%3D%22checkout%22%7D&limit=50`)
+	if code != 200 {
+		t.Fatalf("/api/search: %d %s", code, body)
+	}
+	for _, id := range ids {
+		if !strings.Contains(body, strings.TrimLeft(id.String(), "0")) {
+			t.Fatalf("search misses %s: %.500s", id, body)
+		}
+	}
+	if code, body := get(t, base+`/api/search?q=%7B`); code != 400 {
+		t.Fatalf("bad TraceQL: %d %s", code, body)
+	}
+
 	_, metrics := get(t, base+"/metrics")
 	for _, want := range []string{
 		`tempo_distributor_spans_received_total{tenant="single-tenant"} 10`,
@@ -149,6 +170,7 @@ func TestServeIngestsOTLPIntoBlocks(t *testing.T) {
 		`tempo_ingester_blocks_total`,
 		`tempo_request_duration_seconds_bucket{method="gRPC",route="/tempo.Pusher/PushSpans",status_code="200"`,
 		`tempo_ingester_live_traces{tenant="single-tenant"}`,
+		`tempo_request_duration_seconds_bucket{method="GET",route="/api/traces/{traceID}",status_code="200"`,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
