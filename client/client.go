@@ -340,3 +340,29 @@ func (c *Client) TagValues(ctx context.Context, name string, r TagValuesRequest)
 	}
 	return resp, nil
 }
+
+// TagValuesV1 lists the string values of a raw attribute name in any scope
+// (GET /api/search/tag/{name}/values), for names that are not TraceQL
+// identifiers (service.name).
+func (c *Client) TagValuesV1(ctx context.Context, name string, r TagValuesRequest) ([]string, Metrics, error) {
+	p := url.Values{}
+	if r.Query != "" {
+		p.Set("q", r.Query)
+	}
+	setWindow(p, r.Start, r.End, r.Since)
+	if r.Limit > 0 {
+		p.Set("limit", strconv.Itoa(r.Limit))
+	}
+	body, err := c.Get(ctx, "/api/search/tag/"+url.PathEscape(name)+"/values", p, "")
+	if err != nil {
+		return nil, Metrics{}, err
+	}
+	var resp struct {
+		TagValues []string `json:"tagValues"`
+		Metrics   Metrics  `json:"metrics"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		return nil, Metrics{}, fmt.Errorf("decoding tag values response: %w", err)
+	}
+	return resp.TagValues, resp.Metrics, nil
+}

@@ -159,6 +159,10 @@ func TestSearchTagsValues(t *testing.T) {
 	if err != nil || len(vals.TagValues) == 0 || vals.TagValues[0].Type != "string" {
 		t.Fatalf("values: %+v %v", vals, err)
 	}
+	v1, _, err := c.TagValuesV1(ctx, "service.name", TagValuesRequest{Start: blockStart, End: blockEnd})
+	if err != nil || len(v1) != len(vals.TagValues) {
+		t.Fatalf("v1 values: %v %v", v1, err)
+	}
 	recent, err := c.TagValues(ctx, "resource.service.name", TagValuesRequest{})
 	if err != nil || len(recent.TagValues) != 0 {
 		t.Fatalf("the recent window has no old block: %+v %v", recent, err)

@@ -31,7 +31,7 @@ func newQuerySearchCmd() *cobra.Command {
 	opts := &querySearchOptions{}
 	cmd := &cobra.Command{
 		Use:   "search TRACEQL",
-		Short: "Find traces with a TraceQL query, read straight from the bucket",
+		Short: "Find traces with a TraceQL query, on a server or straight from the bucket",
 		Long: `Run a TraceQL search over a tenant's blocks with the same engine the server
 uses: conditions are checked on the needed Parquet columns first (row groups
 and blocks that cannot match are skipped), and only matching traces are
@@ -39,6 +39,11 @@ decoded. A trace stored in several blocks is reported once.
 
 The window is all time unless --since or --start/--end narrow it; blocks
 are read newest first and the search stops at --limit traces.
+
+With --server URL (or when no bucket flag is given: http://localhost:3200)
+the query runs on that server's GET /api/search, over its live data too;
+without --since/--start the server's default window applies (the last 15
+minutes). --tenant is sent as X-Scope-OrgID, --header K=V adds headers.
 
 Output formats:
   table  trace ID, root service, root span name, start, duration and matched
@@ -50,7 +55,8 @@ No matching trace: a message on stderr and exit code 1. An invalid query:
 the error with its position and exit code 2.`,
 		Example: `  tempoctl query search '{ status = error }' --backend local --bucket ./tempo-data/traces
   tempoctl query search '{ resource.service.name = "cart" && duration > 100ms }' --since 1h --config.file tempo.yaml --tenant acme
-  tempoctl query search '{ span.http.request.method = "POST" } | count() > 2' --start now-2h --end now --limit 50 -o json`,
+  tempoctl query search '{ span.http.request.method = "POST" } | count() > 2' --start now-2h --end now --limit 50 -o json
+  tempoctl query search '{ status = error }' --server http://tempo:3200 --tenant acme --since 1h`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := opts.Output.validate(); err != nil {
@@ -92,17 +98,24 @@ func runQuerySearch(ctx context.Context, opts *querySearchOptions, query string,
 	if _, err := traceql.Parse(query); err != nil {
 		return traceQLError(err)
 	}
-	be, err := opts.Target.Storage.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer be.Close()
-	resp, err := blocktools.Search(ctx, be, opts.Target.Tenant, query, blocktools.SearchOptions{
-		Start: start, End: end, Limit: opts.Limit, SpansPerSpanSet: opts.SPSS,
-		OnBlockError: blockWarning(errOut),
-	})
-	if err != nil {
-		return traceQLError(err)
+	var resp *traceql.SearchResponse
+	if opts.Target.useServer() {
+		if resp, err = searchServer(ctx, opts, query, start, end); err != nil {
+			return err
+		}
+	} else {
+		be, err := opts.Target.Storage.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer be.Close()
+		resp, err = blocktools.Search(ctx, be, opts.Target.Tenant, query, blocktools.SearchOptions{
+			Start: start, End: end, Limit: opts.Limit, SpansPerSpanSet: opts.SPSS,
+			OnBlockError: blockWarning(errOut),
+		})
+		if err != nil {
+			return traceQLError(err)
+		}
 	}
 	if len(resp.Traces) == 0 {
 		fmt.Fprintf(errOut, "no traces match in tenant %q (searched %d of %d blocks)\n", opts.Target.Tenant, resp.Metrics.CompletedJobs, resp.Metrics.TotalBlocks)

@@ -25,7 +25,7 @@ func newQueryTagValuesCmd() *cobra.Command {
 	opts := &queryTagValuesOptions{}
 	cmd := &cobra.Command{
 		Use:   "tag-values NAME",
-		Short: "List the values of an attribute or intrinsic, read straight from the bucket",
+		Short: "List the values of an attribute or intrinsic, from a server or straight from the bucket",
 		Long: `List the distinct values of a tag in a tenant's blocks, with their types.
 
 NAME is a TraceQL identifier: resource.service.name, span.http.method,
@@ -38,6 +38,10 @@ have no value list.
 --query is a TraceQL filter such as '{ resource.service.name = "cart" }':
 only spans matching it contribute values (an incomplete filter is reduced
 to the parts that parse, as Tempo does).
+
+With --server URL (or when no bucket flag is given: http://localhost:3200)
+the values come from that server's GET /api/v2/search/tag/NAME/values (a
+plain name uses the v1 route, which lists string values only).
 
 Output formats:
   table  value and type, sorted by value (default)
@@ -91,17 +95,24 @@ func runQueryTagValues(ctx context.Context, opts *queryTagValuesOptions, name st
 	if err != nil {
 		return err
 	}
-	be, err := opts.Target.Storage.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer be.Close()
-	resp, err := blocktools.TagValues(ctx, be, opts.Target.Tenant, tag, blocktools.TagValuesOptions{
-		Start: start, End: end, Query: opts.Query, Limit: opts.Limit,
-		OnBlockError: blockWarning(errOut),
-	})
-	if err != nil {
-		return err
+	var resp *blocktools.TagValuesResponse
+	if opts.Target.useServer() {
+		if resp, err = tagValuesServer(ctx, opts, name, tag, start, end); err != nil {
+			return err
+		}
+	} else {
+		be, err := opts.Target.Storage.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer be.Close()
+		resp, err = blocktools.TagValues(ctx, be, opts.Target.Tenant, tag, blocktools.TagValuesOptions{
+			Start: start, End: end, Query: opts.Query, Limit: opts.Limit,
+			OnBlockError: blockWarning(errOut),
+		})
+		if err != nil {
+			return err
+		}
 	}
 	if len(resp.TagValues) == 0 {
 		fmt.Fprintf(errOut, "no values for %s in tenant %q (%d blocks)\n", name, opts.Target.Tenant, resp.Metrics.TotalBlocks)

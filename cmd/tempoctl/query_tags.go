@@ -25,7 +25,7 @@ func newQueryTagsCmd() *cobra.Command {
 	opts := &queryTagsOptions{}
 	cmd := &cobra.Command{
 		Use:   "tags",
-		Short: "List attribute names by scope, read straight from the bucket",
+		Short: "List attribute names by scope, from a server or straight from the bucket",
 		Long: `List the attribute (tag) names found in a tenant's blocks, by scope: resource,
 span, event, link and instrumentation, plus the static list of intrinsics.
 Attributes stored in dedicated columns are included. Names come from the
@@ -35,6 +35,10 @@ the spans that contribute.
 --scope is one of span, resource, event, link, instrumentation, intrinsic
 (default: all). --query is a TraceQL filter such as '{ resource.service.name = "cart" }';
 an incomplete one is reduced to the parts that parse, as Tempo does.
+
+With --server URL (or when no bucket flag is given: http://localhost:3200)
+the names come from that server's GET /api/v2/search/tags (live data
+included; without --since/--start, the server's recent window).
 
 Output formats:
   table  one line per scope and name (default)
@@ -72,17 +76,24 @@ func runQueryTags(ctx context.Context, opts *queryTagsOptions, out, errOut io.Wr
 	if err != nil {
 		return err
 	}
-	be, err := opts.Target.Storage.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer be.Close()
-	resp, err := blocktools.Tags(ctx, be, opts.Target.Tenant, blocktools.TagsOptions{
-		Start: start, End: end, Scope: opts.Scope, Query: opts.Query, Limit: opts.Limit,
-		OnBlockError: blockWarning(errOut),
-	})
-	if err != nil {
-		return err
+	var resp *blocktools.TagsResponse
+	if opts.Target.useServer() {
+		if resp, err = tagsServer(ctx, opts, start, end); err != nil {
+			return err
+		}
+	} else {
+		be, err := opts.Target.Storage.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer be.Close()
+		resp, err = blocktools.Tags(ctx, be, opts.Target.Tenant, blocktools.TagsOptions{
+			Start: start, End: end, Scope: opts.Scope, Query: opts.Query, Limit: opts.Limit,
+			OnBlockError: blockWarning(errOut),
+		})
+		if err != nil {
+			return err
+		}
 	}
 	if opts.Scope != "intrinsic" && len(resp.Names()) == 0 {
 		fmt.Fprintf(errOut, "no attribute names found in tenant %q (%d blocks)\n", opts.Target.Tenant, resp.Metrics.TotalBlocks)

@@ -9,25 +9,29 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tempoctl/tempoctl/client"
 	"github.com/tempoctl/tempoctl/storage/backend"
 )
 
-// queryTarget is what the search/tags commands share: the bucket (or, once
-// the HTTP API exists, a server), the tenant and the time window.
+// queryTarget is what the search/tags commands share: the bucket or a
+// server, the tenant and the time window.
 type queryTarget struct {
 	Storage storageFlags
+	Remote  serverFlags
 	Tenant  string
-	Server  string
 	Since   time.Duration
 	Start   string
 	End     string
+
+	cmd *cobra.Command // to tell an explicit --tenant from the default
 }
 
 func (q *queryTarget) register(cmd *cobra.Command) {
 	q.Storage.register(cmd)
+	q.Remote.register(cmd)
+	q.cmd = cmd
 	fl := cmd.Flags()
-	fl.StringVar(&q.Tenant, "tenant", "single-tenant", "tenant to read")
-	fl.StringVar(&q.Server, "server", "", "query a running server at this URL instead of a bucket (not available yet)")
+	fl.StringVar(&q.Tenant, "tenant", "single-tenant", "tenant to read (with a server: sent as X-Scope-OrgID when given)")
 	fl.DurationVar(&q.Since, "since", 0, "only traces of the last DURATION (e.g. 15m, 1h); default: all time")
 	fl.StringVar(&q.Start, "start", "", "window start: RFC 3339 (2026-11-23T20:25:00Z), unix seconds, now or now-DURATION")
 	fl.StringVar(&q.End, "end", "", "window end, same forms as --start (default: open)")
@@ -35,9 +39,6 @@ func (q *queryTarget) register(cmd *cobra.Command) {
 
 // window checks the flags and returns the time range (zero = open).
 func (q *queryTarget) window(now time.Time) (start, end time.Time, err error) {
-	if q.Server != "" {
-		return start, end, usageErrorf("--server is not supported yet (the HTTP query API is not implemented): read the bucket with --backend/--bucket or --config.file")
-	}
 	if q.Since != 0 && (q.Start != "" || q.End != "") {
 		return start, end, usageErrorf("--since cannot be combined with --start/--end")
 	}
@@ -61,6 +62,20 @@ func (q *queryTarget) window(now time.Time) (start, end time.Time, err error) {
 		return start, end, usageErrorf("--end %s is not after --start %s", end.Format(time.RFC3339), start.Format(time.RFC3339))
 	}
 	return start, end, nil
+}
+
+// useServer is true with --server, or with no bucket flag at all (the
+// default server).
+func (q *queryTarget) useServer() bool { return q.Remote.useServer(&q.Storage) }
+
+// client is the API client for the server, sending --tenant only when it
+// was given (a server with multitenancy off ignores it anyway).
+func (q *queryTarget) client() (*client.Client, error) {
+	tenant := ""
+	if q.cmd != nil && q.cmd.Flags().Changed("tenant") {
+		tenant = q.Tenant
+	}
+	return q.Remote.client(tenant)
 }
 
 // parseTimeFlag reads RFC 3339, unix seconds, "now" or "now-DURATION"
