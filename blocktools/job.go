@@ -99,7 +99,6 @@ func (j *outputJob) run(ctx context.Context, be *backend.Backend) (*jobResult, e
 	if len(j.inputs) == 0 {
 		return nil, errors.New("job has no inputs")
 	}
-	res := &jobResult{}
 	var sources []TraceSource
 	for _, m := range j.inputs {
 		r, err := block.Open(ctx, be, m)
@@ -109,6 +108,12 @@ func (j *outputJob) run(ctx context.Context, be *backend.Backend) (*jobResult, e
 		defer r.Close()
 		sources = append(sources, ReaderSource(r))
 	}
+	return j.runSources(ctx, be, sources)
+}
+
+// runSources is run over already opened sources, one per input.
+func (j *outputJob) runSources(ctx context.Context, be *backend.Backend, sources []TraceSource) (*jobResult, error) {
+	res := &jobResult{}
 	var inBytes uint64
 	var inObjects int64
 	for _, m := range j.inputs {
