@@ -9,6 +9,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	jmodel "github.com/jaegertracing/jaeger-idl/model/v1"
 	jaegertranslator "github.com/open-telemetry/opentelemetry-collector-contrib/pkg/translator/jaeger"
@@ -278,8 +279,7 @@ func (kv uiKeyValue) toDomain() (jmodel.KeyValue, error) {
 	bad := func(err error) (jmodel.KeyValue, error) {
 		return jmodel.KeyValue{}, fmt.Errorf("tag %q (%s): %w", kv.Key, kv.Type, err)
 	}
-	var str string
-	isStr := json.Unmarshal(kv.Value, &str) == nil
+	str, isStr := jsonString(kv.Value)
 	switch strings.ToLower(kv.Type) {
 	case "", "string":
 		if !isStr {
@@ -338,4 +338,21 @@ func (kv uiKeyValue) toDomain() (jmodel.KeyValue, error) {
 		return jmodel.Binary(kv.Key, b), nil
 	}
 	return bad(errors.New("unknown tag type"))
+}
+
+// jsonString reads a JSON string value; most tag values have no escapes and
+// skip the decoder.
+func jsonString(raw json.RawMessage) (string, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) < 2 || raw[0] != '"' {
+		return "", false
+	}
+	if body := raw[1 : len(raw)-1]; raw[len(raw)-1] == '"' && bytes.IndexByte(body, '\\') < 0 && bytes.IndexByte(body, '"') < 0 && utf8.Valid(body) {
+		return string(body), true
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", false
+	}
+	return s, true
 }

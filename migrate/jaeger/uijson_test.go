@@ -108,3 +108,27 @@ func TestParseUITraceTagForms(t *testing.T) {
 		t.Errorf("times %d %d", s.StartTimestamp(), s.EndTimestamp())
 	}
 }
+
+func TestJSONString(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+		ok   bool
+	}{
+		{`"plain"`, "plain", true},
+		{` "spaced" `, "spaced", true},
+		{`"esc\"aped\n"`, "esc\"aped\n", true},
+		{`"\u00e9t\u00e9"`, "été", true},
+		{`""`, "", true},
+		{`12`, "", false},
+		{`true`, "", false},
+		{`"`, "", false},
+		{"\"bad\xff\"", "bad\ufffd", true},
+	}
+	for _, tc := range tests {
+		got, ok := jsonString([]byte(tc.in))
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("%s: %q %v, want %q %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
