@@ -120,6 +120,20 @@ func (s *screenTest) waitUntil(what string, ok func(plain string) bool) string {
 	return ""
 }
 
+// waitStatus waits until a search has finished with a status line that
+// starts with prefix ("20 traces").
+func (s *screenTest) waitStatus(prefix string) string {
+	s.t.Helper()
+	return s.waitUntil("status "+prefix, func(plain string) bool {
+		for _, l := range strings.Split(plain, "\n") {
+			if strings.HasPrefix(l, prefix+" · ") {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 func (s *screenTest) keys(keys ...tea.KeyPressMsg) {
 	for _, k := range keys {
 		s.tm.Send(k)

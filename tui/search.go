@@ -65,6 +65,7 @@ type searchScreen struct {
 	desc    bool
 
 	seq       int
+	searching bool // a search (not a live poll) is in flight
 	cancel    context.CancelFunc
 	lastQuery string
 	metrics   traceql.SearchMetrics
@@ -138,6 +139,7 @@ func (s *searchScreen) run(live bool) tea.Cmd {
 			s.input.SetValue(q)
 		}
 		s.seq++
+		s.searching = true
 		if s.cancel != nil {
 			s.cancel()
 		}
@@ -162,6 +164,9 @@ func (s *searchScreen) run(live bool) tea.Cmd {
 func (s *searchScreen) done(msg searchDoneMsg) tea.Cmd {
 	if msg.seq != s.seq {
 		return nil // an older search, superseded
+	}
+	if !msg.live {
+		s.searching = false
 	}
 	if msg.err != nil {
 		if msg.live {
@@ -803,8 +808,9 @@ func (s *searchScreen) status() string {
 	if s.err != nil {
 		return st.errText.Render(truncate("✗ "+s.err.Error(), s.m.width))
 	}
-	if !s.searched {
-		return s.m.statusLine(st.dim.Render("searching " + s.m.rng.Label(s.m.loc) + "…"))
+	if !s.searched || s.searching {
+		// Earlier results stay on screen until the new ones arrive.
+		return s.m.statusLine(st.dim.Render(truncate("searching "+s.m.rng.Label(s.m.loc)+"…", s.m.width)))
 	}
 	parts := []string{fmt.Sprintf("%d traces", len(s.results))}
 	if s.metrics.InspectedBytes > 0 {
