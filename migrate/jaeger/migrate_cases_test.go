@@ -265,3 +265,28 @@ func TestOTLPRateLimitSplitsWaits(t *testing.T) {
 		t.Error("cancelled wait succeeded")
 	}
 }
+
+// --service narrows the migration to traces with spans of those services.
+func TestMigrateSelectedServices(t *testing.T) {
+	fake := startFake(t, jaegertest.Options{})
+	be := testBucket(t)
+	var reports []Progress
+	sum, err := Run(context.Background(), Config{API: probe(t, fake.URL, "v3"), SourceName: fake.URL, Window: fixtureWindow,
+		Services: []string{"payment"}, Sink: bucketSink(be, backend5, 0), Progress: func(p Progress) { reports = append(reports, p) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readBucket(t, be)
+	if sum.Traces != 67 || len(got) != 67 {
+		t.Fatalf("%d traces migrated, %d stored, want 67", sum.Traces, len(got))
+	}
+	for id, bt := range got {
+		if spansByService(bt.data)["payment"] == 0 {
+			t.Errorf("trace %s has no payment span", id)
+		}
+	}
+	last := reports[len(reports)-1]
+	if len(reports) < 3 || last.UnitsDone != last.UnitsTotal || last.Traces != 67 {
+		t.Errorf("%d progress reports, last %+v", len(reports), last)
+	}
+}
