@@ -22,7 +22,8 @@ func (m *Model) legend(bindings ...key.Binding) string {
 }
 
 // helpView is the help overlay: every binding, in titled groups laid out
-// side by side when they fit and stacked in two columns otherwise.
+// side by side when they fit, stacked in two columns otherwise, and on small
+// terminals as wrapped "key desc" lists per group.
 func (m *Model) helpView() string {
 	var cols []string
 	for _, g := range m.keys.helpGroups() {
@@ -37,8 +38,13 @@ func (m *Model) helpView() string {
 		cols = append(cols, strings.Join(lines, "\n"))
 	}
 	gap := "   "
+	title := m.st.title.Render("Keys") + m.st.dim.Render("  (any key closes)")
+	fits := func(body string) bool {
+		w, h := lipgloss.Size(body)
+		return w+4 <= m.width && h+5 <= m.height // border, padding, title and a blank line
+	}
 	body := lipgloss.JoinHorizontal(lipgloss.Top, interleave(cols, gap)...)
-	if lipgloss.Width(body)+4 > m.width {
+	if !fits(body) {
 		var rows []string
 		for i := 0; i < len(cols); i += 2 {
 			pair := cols[i:min(i+2, len(cols))]
@@ -46,8 +52,31 @@ func (m *Model) helpView() string {
 		}
 		body = strings.Join(rows, "\n\n")
 	}
-	title := m.st.title.Render("Keys") + m.st.dim.Render("  (any key closes)")
+	if !fits(body) {
+		body = m.compactHelp(max(m.width-4, 10))
+	}
 	return m.st.box.Render(title + "\n\n" + body)
+}
+
+// compactHelp lists each group's bindings as wrapped "key desc" items.
+func (m *Model) compactHelp(width int) string {
+	var lines []string
+	for _, g := range m.keys.helpGroups() {
+		line := m.st.header.Render(g.title + ":")
+		used := len(g.title) + 1
+		for _, b := range g.bindings {
+			item := b.Help().Key + " " + b.Help().Desc
+			w := ansi.StringWidth(item) + 2
+			if used+w > width {
+				lines = append(lines, line)
+				line, used = " ", 1
+			}
+			line += "  " + m.st.key.Render(b.Help().Key) + " " + b.Help().Desc
+			used += w
+		}
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func interleave(items []string, sep string) []string {
