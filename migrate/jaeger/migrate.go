@@ -76,6 +76,10 @@ type migration struct {
 	bufIDs   []model.TraceID
 	units    []string // finished, waiting for their traces' flush
 	flushes  int
+	// writeFailed stops further flushes: a failed write may have stored
+	// part of the buffer, and writing it again would store that part twice.
+	// The journal's pending flush settles it on resume.
+	writeFailed bool
 
 	progress Progress
 	dry      *dryCounter
@@ -168,7 +172,10 @@ func (m *migration) run(ctx context.Context) error {
 	// Whatever is buffered is flushed even when the run was cancelled: a
 	// started flush completes, and the checkpoint records it.
 	if m.cfg.Sink != nil {
-		flushErr := m.flush(context.WithoutCancel(ctx))
+		var flushErr error
+		if !m.writeFailed {
+			flushErr = m.flush(context.WithoutCancel(ctx))
+		}
 		closeErr := m.cfg.Sink.Close(context.WithoutCancel(ctx))
 		runErr = errors.Join(runErr, flushErr, closeErr)
 	}
@@ -515,10 +522,12 @@ func (m *migration) flush(ctx context.Context) error {
 		m.skip(s)
 	}
 	if err != nil {
+		m.writeFailed = true
 		return fmt.Errorf("write: %w", err)
 	}
 	if m.cfg.crashAfterWrite != nil {
 		if err := m.cfg.crashAfterWrite(); err != nil {
+			m.writeFailed = true
 			return err
 		}
 	}

@@ -22,6 +22,7 @@ type BucketSink struct {
 	bytes   uint64
 	sizer   ptrace.ProtoMarshaler
 	dirty   bool // a recovery found blocks the index may not list
+	indexed bool // the index was rebuilt from a listing for Has
 	flushAt uint64
 }
 
@@ -66,7 +67,16 @@ func (s *BucketSink) Flush(ctx context.Context) (FlushResult, error) {
 	return res, nil
 }
 
+// Has looks a trace up. A crash can come after a flush's blocks and before
+// the tenant index names them, so the index is first rebuilt from a listing
+// of the bucket (FindTrace trusts a fresh index).
 func (s *BucketSink) Has(ctx context.Context, id model.TraceID) (bool, bool, error) {
+	if !s.indexed {
+		if err := blocktools.RewriteTenantIndex(ctx, s.be, s.cfg.Tenant); err != nil {
+			return false, true, err
+		}
+		s.indexed = true
+	}
 	res, err := blocktools.FindTrace(ctx, s.be, s.cfg.Tenant, id)
 	if err != nil {
 		return false, true, err
