@@ -20,6 +20,7 @@ import (
 
 	"github.com/tempoctl/tempoctl/model"
 	"github.com/tempoctl/tempoctl/server/api"
+	"github.com/tempoctl/tempoctl/server/compactor"
 	"github.com/tempoctl/tempoctl/server/config"
 	"github.com/tempoctl/tempoctl/server/distributor"
 	"github.com/tempoctl/tempoctl/server/ingester"
@@ -40,6 +41,7 @@ const (
 	Ingester    = "ingester"
 	Distributor = "distributor"
 	Querier     = "querier"
+	Compactor   = "compactor"
 	All         = "all"
 )
 
@@ -83,6 +85,7 @@ func New(cfg config.Config, raw []byte, log *slog.Logger, build BuildInfo) (*App
 	a.mm.RegisterModule(Ingester, a.initIngester)
 	a.mm.RegisterModule(Distributor, a.initDistributor)
 	a.mm.RegisterModule(Querier, a.initQuerier)
+	a.mm.RegisterModule(Compactor, a.initCompactor)
 	a.mm.RegisterModule(All, nil)
 	deps := map[string][]string{
 		Overrides:   {Server},
@@ -90,7 +93,8 @@ func New(cfg config.Config, raw []byte, log *slog.Logger, build BuildInfo) (*App
 		Ingester:    {Server, Store, Overrides},
 		Distributor: {Server, Overrides},
 		Querier:     {Server, Store, Overrides},
-		All:         {Distributor, Ingester, Querier},
+		Compactor:   {Server, Store},
+		All:         {Distributor, Ingester, Querier, Compactor},
 	}
 	for m, d := range deps {
 		if err := a.mm.AddDependency(m, d...); err != nil {
@@ -102,7 +106,7 @@ func New(cfg config.Config, raw []byte, log *slog.Logger, build BuildInfo) (*App
 		target = All
 	}
 	if !a.mm.IsTargetableModule(target) {
-		return nil, fmt.Errorf("target %q: use one of all, distributor, ingester, querier", target)
+		return nil, fmt.Errorf("target %q: use one of all, distributor, ingester, querier, compactor", target)
 	}
 	if target == All {
 		// In one process the distributor pushes to the in-process ingester,
@@ -361,4 +365,19 @@ func (l liveSource) Traces(tenant string) []ptrace.Traces {
 		return nil
 	}
 	return l.a.ing.Traces(tenant)
+}
+
+func (a *App) initCompactor() (services.Service, error) {
+	c, err := compactor.New(a.cfg.Compactor, a.be, a.cfg.Storage.Trace.Block.ToBlock(), a.log.With("module", "compactor"), a.reg)
+	if err != nil {
+		return nil, err
+	}
+	return services.NewIdleService(func(context.Context) error {
+		c.Start()
+		return nil
+	}, func(error) error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		return c.Stop(ctx)
+	}), nil
 }

@@ -12,6 +12,7 @@ import (
 	dskitserver "github.com/grafana/dskit/server"
 	"gopkg.in/yaml.v3"
 
+	"github.com/tempoctl/tempoctl/server/compactor"
 	"github.com/tempoctl/tempoctl/server/ingester"
 	"github.com/tempoctl/tempoctl/server/overrides"
 	"github.com/tempoctl/tempoctl/server/receiver"
@@ -39,7 +40,7 @@ type Config struct {
 	Storage               StorageConfig      `yaml:"storage"`
 
 	Overrides        NotUsedYet           `yaml:"overrides"`
-	Compactor        NotUsedYet           `yaml:"compactor"`
+	Compactor        compactor.Config     `yaml:"compactor"`
 	Querier          NotUsedYet           `yaml:"querier"`
 	QueryFrontend    NotUsedYet           `yaml:"query_frontend"`
 	MetricsGenerator NotUsedYet           `yaml:"metrics_generator"`
@@ -126,6 +127,7 @@ func Defaults() Config {
 	c.Target = "all"
 	c.Auth = AuthConfig{Type: "header", Header: "X-Scope-OrgID"}
 	c.Ingester = ingester.DefaultConfig()
+	c.Compactor = compactor.DefaultConfig()
 	c.Limits.Limits = overrides.DefaultLimits()
 	c.Limits.PerTenantOverridePeriod = 10 * time.Second
 	c.Storage.Trace.Block = BlockConfig{

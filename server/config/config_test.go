@@ -27,9 +27,9 @@ func TestExamplesLoadUnchanged(t *testing.T) {
 		multi   bool
 		notUsed string
 	}{
-		{"tempo.yaml", "local", false, "compactor"},
+		{"tempo.yaml", "local", false, "query_frontend"},
 		{"tempo-s3.yaml", "s3", false, "metrics_generator"},
-		{"tempo-multitenant.yaml", "s3", true, "compactor"},
+		{"tempo-multitenant.yaml", "s3", true, ""},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			cfg, err := load(t, "-config.file="+filepath.Join("..", "..", "examples", tc.file), "-config.expand-env")
@@ -44,6 +44,9 @@ func TestExamplesLoadUnchanged(t *testing.T) {
 			}
 			if cfg.Distributor.Receivers.OTLP == nil || cfg.Distributor.Receivers.OTLP.Protocols.GRPC == nil {
 				t.Fatal("otlp grpc receiver not enabled")
+			}
+			if cfg.Compactor.Compaction.CompactionWindow != time.Hour {
+				t.Fatalf("compactor.compaction.compaction_window = %v", cfg.Compactor.Compaction.CompactionWindow)
 			}
 			if nu := strings.Join(NotUsedYetKeys(&cfg), ","); !strings.Contains(nu, tc.notUsed) {
 				t.Fatalf("not-used-yet keys %q lack %q", nu, tc.notUsed)
