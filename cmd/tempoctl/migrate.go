@@ -71,7 +71,9 @@ Sources:
                  --start/--end; times are RFC3339, a date, now or now-2h) is enumerated
                  for every service (or the --service ones): searches that return
                  --search-limit traces are split until none does, trace IDs are
-                 deduplicated, and every trace is fetched whole by ID.
+                 deduplicated, and every trace is fetched whole by ID. Traces still
+                 being written at --end are copied as they are then: end a little
+                 in the past (--end now-10m) on a live Jaeger.
   --file         files the Jaeger UI exports (Trace JSON, Download Results), api/v3
                  responses or OTLP JSON; a file, a directory, or - for stdin.
 
@@ -133,7 +135,7 @@ as it is when --verify finds a difference.`,
 	fl.DurationVar(&opts.Window, "window", jaeger.DefaultChunk, "time range migrated and checkpointed as one unit")
 	fl.DurationVar(&opts.Timeout, "timeout", time.Minute, "timeout of one request to Jaeger")
 	fl.StringVar(&opts.Version, "version", "", "block format: vParquet5 or vParquet4 (default: the config's storage.trace.block.version, else vParquet5)")
-	fl.Uint64Var(&opts.MaxBytes, "max-block-bytes", 0, "cut blocks past this many bytes of OTLP data (default: the config's ingester.max_block_bytes, else 500 MiB)")
+	fl.Uint64Var(&opts.MaxBytes, "max-block-bytes", 0, "cut blocks past this many bytes of OTLP data, buffered in memory (default: the config's ingester.max_block_bytes, else 500 MiB)")
 	fl.DurationVar(&opts.MaxDuration, "max-block-duration", 0, "cut a block when its traces' starts span more than this (0: no limit)")
 	opts.Output.register(cmd, "table", "table", "json", "yaml")
 	return cmd

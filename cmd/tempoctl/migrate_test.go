@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -67,5 +68,24 @@ func TestMigrateJaegerFlags(t *testing.T) {
 				t.Errorf("window %v, want %v", w, tc.window)
 			}
 		})
+	}
+}
+
+// A serve config gives the block format and size.
+func TestMigrateBlockSettingsFromConfig(t *testing.T) {
+	path := t.TempDir() + "/tempo.yaml"
+	cfg := "ingester:\n  max_block_bytes: 1048576\nstorage:\n  trace:\n    backend: local\n    local:\n      path: /x\n    block:\n      version: vParquet4\n"
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := blockSettingsFromConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Storage.Trace.Block.Version != "vParquet4" || s.Ingester.MaxBlockBytes != 1<<20 {
+		t.Errorf("settings %+v", s)
+	}
+	if _, err := blockSettingsFromConfig(path + ".missing"); err == nil {
+		t.Error("missing file accepted")
 	}
 }
