@@ -43,6 +43,9 @@ func legacyQuery(tags map[string]string, minDur, maxDur time.Duration) string {
 }
 
 func legacyCondition(key, value string) string {
+	// TraceQL strings and regexes are UTF-8; a byte that is not cannot be
+	// matched anyway.
+	key, value = strings.ToValidUTF8(key, "\uFFFD"), strings.ToValidUTF8(value, "\uFFFD")
 	substr := strconv.Quote("(?i).*" + regexp.QuoteMeta(value) + ".*")
 	switch key {
 	case "name":
