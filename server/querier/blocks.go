@@ -48,6 +48,22 @@ func (q *Querier) blocks(ctx context.Context, tenant string) ([]*backend.BlockMe
 	return metas, nil
 }
 
+// blocklistAge is how old the tenant's cached block list is (0 if none).
+func (q *Querier) blocklistAge(tenant string) time.Duration {
+	q.listsMu.Lock()
+	tb := q.blocklist[tenant]
+	q.listsMu.Unlock()
+	if tb == nil {
+		return 0
+	}
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	if tb.fetched.IsZero() {
+		return 0
+	}
+	return time.Since(tb.fetched)
+}
+
 // InvalidateBlocklist makes the next query of tenant read its block list
 // again (e.g. right after a flush).
 func (q *Querier) InvalidateBlocklist(tenant string) {

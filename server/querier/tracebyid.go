@@ -19,6 +19,9 @@ const (
 	ModeIngesters = "ingesters"
 )
 
+// missRefresh is the least age of a block list re-read on a trace-by-ID miss.
+const missRefresh = 250 * time.Millisecond
+
 // TraceByIDRequest asks for one trace.
 type TraceByIDRequest struct {
 	Tenant string
@@ -79,6 +82,16 @@ func (q *Querier) FindTraceByID(ctx context.Context, req TraceByIDRequest) (*Tra
 			return nil, err
 		}
 		parts = append(parts, blockParts...)
+		// A trace flushed since the block list was read is neither live
+		// nor in the cached list: on a miss, read the list again (at most
+		// every missRefresh) and look once more.
+		if len(parts) == 0 && q.blocklistAge(req.Tenant) > missRefresh {
+			q.InvalidateBlocklist(req.Tenant)
+			if blockParts, err = q.traceFromBlocks(ctx, req, res, &srcs); err != nil {
+				return nil, err
+			}
+			parts = append(parts, blockParts...)
+		}
 	}
 	if err := srcs.err(); err != nil {
 		return nil, err

@@ -241,3 +241,24 @@ func TestLiveNilPointerMeansNoLiveData(t *testing.T) {
 	}
 	_ = pcommon.SpanID{}
 }
+
+// A block flushed after the block list was cached is found on the first
+// miss, without waiting for BlocklistMaxAge.
+func TestFindTraceByIDSeesNewBlockOnMiss(t *testing.T) {
+	be, dir := fixtureBucket(t, "acme")
+	q := New(be, nil, nil, nil, Config{BlocklistMaxAge: time.Hour})
+	ctx := context.Background()
+	if res, err := q.FindTraceByID(ctx, TraceByIDRequest{Tenant: "globex", ID: model.TraceID{1}}); err != nil || res.Found {
+		t.Fatalf("empty tenant: %v %v", res, err)
+	}
+	// globex's block "is flushed" now.
+	if err := os.CopyFS(filepath.Join(dir, "globex"), os.DirFS(filepath.Join(fixtureDir(t), "globex"))); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(missRefresh + 10*time.Millisecond)
+	want := expectedTraces(t, "globex")[0]
+	res, err := q.FindTraceByID(ctx, TraceByIDRequest{Tenant: "globex", ID: idOf(t, want)})
+	if err != nil || !res.Found || res.Trace.SpanCount() != want.SpanCount() {
+		t.Fatalf("new block not read on a miss: %v %v", res, err)
+	}
+}
