@@ -58,14 +58,16 @@ type BlockRewrite struct {
 
 // RewriteResult sums a rewrite.
 type RewriteResult struct {
-	Blocks        []BlockRewrite `json:"blocks"`
-	Rewritten     int            `json:"rewritten"`
-	Removed       int            `json:"removed"`
-	Unchanged     int            `json:"unchanged"`
-	Failed        int            `json:"failed"`
-	TracesDropped int64          `json:"tracesDropped"`
-	Redacted      int64          `json:"attributesRedacted"`
-	DryRun        bool           `json:"dryRun"`
+	Blocks    []BlockRewrite `json:"blocks"`
+	Rewritten int            `json:"rewritten"`
+	Removed   int            `json:"removed"`
+	Unchanged int            `json:"unchanged"`
+	Failed    int            `json:"failed"`
+	// TracesDropped counts distinct traces (a split trace once); a block's
+	// TracesDropped counts the parts it held.
+	TracesDropped int64 `json:"tracesDropped"`
+	Redacted      int64 `json:"attributesRedacted"`
+	DryRun        bool  `json:"dryRun"`
 }
 
 // rewriter is the per-trace part of a rewrite.
@@ -191,18 +193,27 @@ func Rewrite(ctx context.Context, be *backend.Backend, o RewriteOptions) (*Rewri
 			brs[i].Action, brs[i].Error = "failed", err.Error()
 		}
 		p := prog
-		p.BlocksDone, p.BytesDone = i+1, p.BytesDone+m.Size
+		p.BlocksDone = i + 1
+		for _, x := range inputs[:i+1] {
+			p.BytesDone += x.Size
+		}
 		p.Message = fmt.Sprintf("read block %s", m.BlockID)
 		o.Progress.send(p)
 	}
+	dropped := map[model.TraceID]bool{}
+	defer func() { res.TracesDropped = int64(len(dropped)) }()
 	for i, m := range inputs {
 		if brs[i].Action == "failed" {
 			continue
 		}
-		n, err := countDropped(ctx, be, rw.drop, m)
+		found, err := countDropped(ctx, be, rw.drop, m)
 		if err != nil {
 			brs[i].Action, brs[i].Error = "failed", err.Error()
 			continue
+		}
+		n := int64(len(found))
+		for _, id := range found {
+			dropped[id] = true
 		}
 		brs[i].TracesDropped = n
 		if n > 0 || (o.ToVersion != "" && o.ToVersion != m.Version) {
@@ -282,7 +293,6 @@ func (res *RewriteResult) add(brs []*BlockRewrite) *RewriteResult {
 			res.Failed++
 		}
 		if br.Action != "unchanged" && br.Action != "failed" {
-			res.TracesDropped += br.TracesDropped
 			res.Redacted += br.Redacted
 		}
 	}
@@ -401,11 +411,11 @@ func scanBlock(ctx context.Context, be *backend.Backend, rw *rewriter, m *backen
 	return br.Redacted > 0, err
 }
 
-// countDropped counts the traces of drop the block holds: its bloom shards
+// countDropped returns the traces of drop the block holds: its bloom shards
 // are read once and tested in memory, candidates are confirmed by lookup.
-func countDropped(ctx context.Context, be *backend.Backend, drop map[model.TraceID]bool, m *backend.BlockMeta) (int64, error) {
+func countDropped(ctx context.Context, be *backend.Backend, drop map[model.TraceID]bool, m *backend.BlockMeta) ([]model.TraceID, error) {
 	if len(drop) == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	shards := int(m.BloomShardCount)
 	if shards == 0 {
@@ -413,36 +423,36 @@ func countDropped(ctx context.Context, be *backend.Backend, drop map[model.Trace
 	}
 	blooms := make([][]byte, shards)
 	var r block.Reader
-	var n int64
+	var found []model.TraceID
 	for id := range drop {
 		s := bloom.ShardFor(id[:], shards)
 		if blooms[s] == nil {
 			b, err := be.ReadObject(ctx, m.TenantID, m.BlockID, backend.BloomName(s))
 			if err != nil {
-				return 0, err
+				return nil, err
 			}
 			blooms[s] = b
 		}
 		if ok, err := bloom.Test(blooms[s], id[:]); err != nil || !ok {
 			if err != nil {
-				return 0, fmt.Errorf("block %s: bloom: %w", m.BlockID, err)
+				return nil, fmt.Errorf("block %s: bloom: %w", m.BlockID, err)
 			}
 			continue
 		}
 		if r == nil {
 			var err error
 			if r, err = block.Open(ctx, be, m); err != nil {
-				return 0, err
+				return nil, err
 			}
 			defer r.Close()
 		}
 		if _, ok, err := r.FindTraceByID(ctx, id); err != nil {
-			return 0, err
+			return nil, err
 		} else if ok {
-			n++
+			found = append(found, id)
 		}
 	}
-	return n, nil
+	return found, nil
 }
 
 // ParseTraceIDs reads trace IDs, one per line or separated by commas or

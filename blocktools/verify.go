@@ -1,6 +1,7 @@
 package blocktools
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -689,34 +690,41 @@ func (v *verifier) repairFromIndex(ctx context.Context) {
 // meta.json last, as a block is written. Stray shards are deleted after.
 func (v *verifier) rebuild(ctx context.Context, m *backend.BlockMeta) error {
 	d := v.dir
-	bf := bloom.New(v.o.Block.BloomFP, v.o.Block.BloomShardSizeBytes, len(v.ids))
-	for _, id := range v.ids {
-		bf.Add(id[:])
-	}
-	shards, err := bf.Marshal()
-	if err != nil {
-		return err
-	}
-	for i, s := range shards {
-		if err := v.be.WriteObjectBytes(ctx, d.tenant, d.id, backend.BloomName(i), s); err != nil {
+	restore := !d.objects[backend.MetaName] || v.rep.has(ProblemMetaUnparseable)
+	shardCount := int(m.BloomShardCount)
+	if restore || v.rep.has(ProblemBloom) {
+		bf := bloom.New(v.o.Block.BloomFP, v.o.Block.BloomShardSizeBytes, len(v.ids))
+		for _, id := range v.ids {
+			bf.Add(id[:])
+		}
+		shards, err := bf.Marshal()
+		if err != nil {
 			return err
 		}
+		for i, s := range shards {
+			if err := v.be.WriteObjectBytes(ctx, d.tenant, d.id, backend.BloomName(i), s); err != nil {
+				return err
+			}
+		}
+		shardCount = len(shards)
+		v.rep.Repairs = append(v.rep.Repairs, fmt.Sprintf("rebuilt bloom (%d shard(s)) from the data's trace IDs", len(shards)))
 	}
-	v.rep.Repairs = append(v.rep.Repairs, fmt.Sprintf("rebuilt bloom (%d shard(s))", len(shards)))
-	idx, err := backend.MarshalRowGroupIndex(v.rgLast)
-	if err != nil {
-		return err
+	if restore || v.rep.has(ProblemIndex) {
+		idx, err := backend.MarshalRowGroupIndex(v.rgLast)
+		if err != nil {
+			return err
+		}
+		if err := v.be.WriteObjectBytes(ctx, d.tenant, d.id, backend.IndexName, idx); err != nil {
+			return err
+		}
+		v.rep.Repairs = append(v.rep.Repairs, "rebuilt index from the data's row groups")
 	}
-	if err := v.be.WriteObjectBytes(ctx, d.tenant, d.id, backend.IndexName, idx); err != nil {
-		return err
-	}
-	v.rep.Repairs = append(v.rep.Repairs, "rebuilt index")
 	nm := *m
 	nm.BlockID, nm.TenantID = d.id, d.tenant
 	nm.TotalObjects = v.rows
 	nm.Size = uint64(v.dataSize)
 	nm.TotalRecords = uint32(len(v.rgLast))
-	nm.BloomShardCount = uint32(len(shards))
+	nm.BloomShardCount = uint32(shardCount)
 	if f := v.footerSize(); f > 0 {
 		nm.FooterSize = f
 	}
@@ -728,13 +736,17 @@ func (v *verifier) rebuild(ctx context.Context, m *backend.BlockMeta) error {
 			nm.EndTime = e
 		}
 	}
-	if err := v.be.WriteMeta(ctx, &nm); err != nil {
-		return err
+	old, _ := backend.MarshalMeta(m)
+	now, _ := backend.MarshalMeta(&nm)
+	if restore || !bytes.Equal(old, now) {
+		if err := v.be.WriteMeta(ctx, &nm); err != nil {
+			return err
+		}
+		v.rep.Repairs = append(v.rep.Repairs, "rewrote meta.json with the data's figures")
 	}
-	v.rep.Repairs = append(v.rep.Repairs, "rewrote meta.json from the data")
 	for name := range d.objects {
 		if n, ok := strings.CutPrefix(name, "bloom-"); ok {
-			if i, err := strconv.Atoi(n); err == nil && i >= len(shards) {
+			if i, err := strconv.Atoi(n); err == nil && i >= shardCount {
 				_ = v.be.Bucket().Delete(ctx, backend.ObjectKey(d.tenant, d.id, name))
 			}
 		}
