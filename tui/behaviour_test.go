@@ -16,6 +16,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"github.com/tempoctl/tempoctl/client"
 	"github.com/tempoctl/tempoctl/model"
 	"github.com/tempoctl/tempoctl/traceql"
 )
@@ -174,7 +175,7 @@ func rowOf(screen, prefix string) int {
 func TestFailingSourceShowsErrorAndRecovers(t *testing.T) {
 	src := &scriptedSource{MemorySource: singleTenantSource(t), resps: []*traceql.SearchResponse{
 		{Traces: []*traceql.TraceSearchMetadata{meta("aaaa0000000000000000000000000001", -10)}}}}
-	src.setFail(&HTTPError{Status: 503, Msg: "ingesters unavailable"})
+	src.setFail(&client.HTTPError{Status: 503, Msg: "ingesters unavailable"})
 	st := startScreenTest(t, Options{Source: src}, 80, 24)
 	st.waitFor("✗ HTTP 503: ingesters unavailable")
 	src.setFail(nil)

@@ -3,6 +3,7 @@ package tui
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -72,6 +73,7 @@ type searchScreen struct {
 	took      time.Duration
 	searched  bool
 	err       error
+	warn      error // results came back incomplete (blocks skipped)
 	qerr      *QueryError
 	errQuery  string
 	rangeErr  error
@@ -168,6 +170,12 @@ func (s *searchScreen) done(msg searchDoneMsg) tea.Cmd {
 	if !msg.live {
 		s.searching = false
 	}
+	var partial *PartialError
+	if errors.As(msg.err, &partial) && msg.resp != nil {
+		msg.err = nil
+	} else {
+		partial = nil
+	}
 	if msg.err != nil {
 		if msg.live {
 			s.err = fmt.Errorf("live update: %w", msg.err)
@@ -182,6 +190,10 @@ func (s *searchScreen) done(msg searchDoneMsg) tea.Cmd {
 		return nil
 	}
 	s.err, s.qerr = nil, nil
+	s.warn = nil
+	if partial != nil {
+		s.warn = partial
+	}
 	s.searched = true
 	s.took = msg.took
 	if msg.resp.Metrics != nil {
@@ -811,6 +823,9 @@ func (s *searchScreen) status() string {
 	if !s.searched || s.searching {
 		// Earlier results stay on screen until the new ones arrive.
 		return s.m.statusLine(st.dim.Render(truncate("searching "+s.m.rng.Label(s.m.loc)+"…", s.m.width)))
+	}
+	if s.warn != nil {
+		return s.m.statusLine(st.warn.Render(truncate(fmt.Sprintf("%d traces · ⚠ %v", len(s.results), s.warn), s.m.width)))
 	}
 	parts := []string{fmt.Sprintf("%d traces", len(s.results))}
 	if s.metrics.InspectedBytes > 0 {

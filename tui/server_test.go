@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/tempoctl/tempoctl/client"
 	"github.com/tempoctl/tempoctl/model"
 )
 
@@ -73,7 +76,20 @@ func (f *fakeTempo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(specSearch))
 	case r.URL.Path == "/prefix/api/traces/5b8efff798038103d269b633813fc60c":
-		w.Write([]byte(specTrace))
+		// Tempo answers in protobuf when asked, as the client does.
+		if !strings.Contains(r.Header.Get("Accept"), "application/protobuf") {
+			w.Write([]byte(specTrace))
+			return
+		}
+		td, err := decodeOTLPOrTempoJSON([]byte(specTrace))
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		var m ptrace.ProtoMarshaler
+		b, _ := m.MarshalTraces(td)
+		w.Header().Set("Content-Type", "application/protobuf")
+		w.Write(b)
 	case strings.HasPrefix(r.URL.Path, "/prefix/api/traces/"):
 		w.WriteHeader(http.StatusNotFound) // Tempo's v1 not found: empty body
 	case r.URL.Path == "/prefix/api/v2/search/tags":
@@ -148,7 +164,7 @@ func TestServerErrors(t *testing.T) {
 		t.Fatalf("bad TraceQL: %v (%+v)", err, qe)
 	}
 	_, err = src.Search(t.Context(), `{ boom }`, time.Time{}, time.Time{}, 20)
-	var he *HTTPError
+	var he *client.HTTPError
 	if !errors.As(err, &he) || he.Status != 429 || asQueryError(err) != nil || !strings.Contains(err.Error(), "too many outstanding") {
 		t.Fatalf("429: %v", err)
 	}
@@ -159,7 +175,7 @@ func TestServerErrors(t *testing.T) {
 	if _, err := down.Search(t.Context(), `{}`, time.Time{}, time.Time{}, 20); err == nil {
 		t.Fatal("an unreachable server must fail")
 	}
-	for _, bad := range []string{"localhost:3200", "ftp://x", "http://", "::"} {
+	for _, bad := range []string{"", "localhost:3200", "ftp://x", "http://", "::"} {
 		if _, err := NewServerSource(bad, "", nil); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

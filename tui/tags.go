@@ -13,10 +13,9 @@ import (
 // Limits that keep a tag index small whatever the data: completion needs a
 // sample of names and values, not all of them.
 const (
-	maxTagNames       = 2000
-	maxValuesPerTag   = 200
-	maxValueLen       = 120
-	maxTracesForIndex = 2000
+	maxTagNames     = 2000
+	maxValuesPerTag = 200
+	maxValueLen     = 120
 )
 
 // intrinsicTags are offered for completion next to the attributes found.
@@ -35,18 +34,14 @@ var staticValues = map[string][]string{
 }
 
 // tagIndex collects scoped attribute names and their values from traces,
-// for sources that have no tags API (bucket, file). Values are kept as
+// for sources that have no tags API (files). Values are kept as
 // TraceQL literals (strings quoted, numbers and booleans bare) so completion
 // inserts them as they are.
 type tagIndex struct {
 	values map[string]map[string]struct{}
-	traces int
 }
 
 func newTagIndex() *tagIndex { return &tagIndex{values: map[string]map[string]struct{}{}} }
-
-// full reports whether enough traces were seen to stop collecting.
-func (ix *tagIndex) full() bool { return ix.traces >= maxTracesForIndex }
 
 func (ix *tagIndex) add(tag, value string) {
 	vs, ok := ix.values[tag]
@@ -84,7 +79,6 @@ func (ix *tagIndex) addMap(scope string, m pcommon.Map) {
 
 // addTrace records every attribute of td under its TraceQL scope.
 func (ix *tagIndex) addTrace(td ptrace.Traces) {
-	ix.traces++
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
 		rs := rss.At(i)
