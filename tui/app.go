@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -370,21 +371,21 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		return m.search.typingKey(msg)
 	}
 	switch {
-	case keyIs(msg, m.keys.Quit):
+	case key.Matches(msg, m.keys.Quit):
 		return m.quit()
-	case keyIs(msg, m.keys.Help):
+	case key.Matches(msg, m.keys.Help):
 		m.help = true
 		return nil
-	case keyIs(msg, m.keys.Back):
+	case key.Matches(msg, m.keys.Back):
 		if m.current() == screenSearch {
 			return nil
 		}
 		m.pop()
 		return nil
-	case keyIs(msg, m.keys.Search):
+	case key.Matches(msg, m.keys.Search):
 		m.stack = m.stack[:1]
 		return m.search.focusInput()
-	case keyIs(msg, m.keys.Copy):
+	case key.Matches(msg, m.keys.Copy):
 		if id, ok := m.currentTraceID(); ok {
 			return tea.Batch(tea.SetClipboard(id), m.notify("copied trace ID %s", id))
 		}
@@ -470,14 +471,4 @@ func (m *Model) statusLine(text string) string {
 		return m.st.warn.Render(truncate(m.notice, m.width))
 	}
 	return truncate(text, m.width)
-}
-
-func keyIs(msg tea.KeyPressMsg, b interface{ Keys() []string }) bool {
-	s := msg.String()
-	for _, k := range b.Keys() {
-		if k == s {
-			return true
-		}
-	}
-	return false
 }

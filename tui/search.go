@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -420,15 +421,15 @@ func (s *searchScreen) typingKey(msg tea.KeyPressMsg) tea.Cmd {
 		return cmd
 	}
 	switch {
-	case keyIs(msg, k.Run):
+	case key.Matches(msg, k.Run):
 		q := strings.TrimSpace(s.input.Value())
 		s.addHistory(q)
 		s.blur()
 		return tea.Batch(s.run(false), s.saveHistory())
-	case keyIs(msg, k.Leave):
+	case key.Matches(msg, k.Leave):
 		s.blur()
 		return nil
-	case keyIs(msg, k.Complete):
+	case key.Matches(msg, k.Complete):
 		if len(s.comp.items) > 0 {
 			item := s.comp.items[min(s.compIdx, len(s.comp.items)-1)]
 			text, pos := s.comp.apply(s.input.Value(), item)
@@ -439,12 +440,12 @@ func (s *searchScreen) typingKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		s.blur()
 		return nil
-	case keyIs(msg, k.NextCompletion):
+	case key.Matches(msg, k.NextCompletion):
 		if n := len(s.comp.items); n > 0 {
 			s.compIdx = (s.compIdx + 1) % n
 		}
 		return nil
-	case keyIs(msg, k.PrevCompletion):
+	case key.Matches(msg, k.PrevCompletion):
 		if n := len(s.comp.items); n > 0 {
 			s.compIdx = (s.compIdx + n - 1) % n
 		}
@@ -519,21 +520,21 @@ func (s *searchScreen) setRange(r TimeRange) tea.Cmd {
 func (s *searchScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := s.m.keys
 	switch {
-	case keyIs(msg, k.Up):
+	case key.Matches(msg, k.Up):
 		s.move(-1)
-	case keyIs(msg, k.Down):
+	case key.Matches(msg, k.Down):
 		s.move(1)
-	case keyIs(msg, k.Top):
+	case key.Matches(msg, k.Top):
 		s.cur = 0
 		s.clamp()
-	case keyIs(msg, k.Bottom):
+	case key.Matches(msg, k.Bottom):
 		s.cur = len(s.results) - 1
 		s.clamp()
-	case keyIs(msg, k.PageUp):
+	case key.Matches(msg, k.PageUp):
 		s.move(-s.rowsVisible())
-	case keyIs(msg, k.PageDown):
+	case key.Matches(msg, k.PageDown):
 		s.move(s.rowsVisible())
-	case keyIs(msg, k.Open):
+	case key.Matches(msg, k.Open):
 		if t := s.selected(); t != nil {
 			id, err := model.ParseTraceID(t.TraceID)
 			if err != nil {
@@ -541,26 +542,26 @@ func (s *searchScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 			}
 			return s.m.openTrace(id, "")
 		}
-	case keyIs(msg, k.Tab):
+	case key.Matches(msg, k.Tab):
 		return s.focusInput()
-	case keyIs(msg, k.Sort):
+	case key.Matches(msg, k.Sort):
 		s.sortBy = (s.sortBy + 1) % numSortColumns
 		// Times, durations and counts read best largest first, text A→Z.
 		s.desc = s.sortBy <= sortErrors
 		s.resort()
-	case keyIs(msg, k.Reverse):
+	case key.Matches(msg, k.Reverse):
 		s.desc = !s.desc
 		s.resort()
-	case keyIs(msg, k.Range):
+	case key.Matches(msg, k.Range):
 		s.m.rng = nextRange(s.m.rng, s.m.custom)
 		s.values = map[string][]string{}
 		return tea.Batch(s.run(false), s.m.fetchTags())
-	case keyIs(msg, k.CustomRange):
+	case key.Matches(msg, k.CustomRange):
 		s.mode = inputRange
 		s.rangeErr = nil
 		s.rangeInput.SetValue("")
 		return s.rangeInput.Focus()
-	case keyIs(msg, k.Refresh):
+	case key.Matches(msg, k.Refresh):
 		return s.run(false)
 	}
 	return nil

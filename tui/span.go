@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -80,13 +81,13 @@ func (s *spanScreen) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	}
 	if s.linkFocus {
 		switch {
-		case keyIs(msg, k.Up):
+		case key.Matches(msg, k.Up):
 			s.linkCur = max(s.linkCur-1, 0)
-		case keyIs(msg, k.Down):
+		case key.Matches(msg, k.Down):
 			s.linkCur = min(s.linkCur+1, len(s.links)-1)
-		case keyIs(msg, k.Tab):
+		case key.Matches(msg, k.Tab):
 			s.linkFocus = false
-		case keyIs(msg, k.Open):
+		case key.Matches(msg, k.Open):
 			l := s.links[s.linkCur]
 			return m.openLink(l.trace, l.span)
 		}
@@ -97,19 +98,19 @@ func (s *spanScreen) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	switch {
-	case keyIs(msg, k.Up):
+	case key.Matches(msg, k.Up):
 		s.vp.ScrollUp(1)
-	case keyIs(msg, k.Down):
+	case key.Matches(msg, k.Down):
 		s.vp.ScrollDown(1)
-	case keyIs(msg, k.PageUp):
+	case key.Matches(msg, k.PageUp):
 		s.vp.PageUp()
-	case keyIs(msg, k.PageDown):
+	case key.Matches(msg, k.PageDown):
 		s.vp.PageDown()
-	case keyIs(msg, k.Top):
+	case key.Matches(msg, k.Top):
 		s.vp.GotoTop()
-	case keyIs(msg, k.Bottom):
+	case key.Matches(msg, k.Bottom):
 		s.vp.GotoBottom()
-	case keyIs(msg, k.Tab):
+	case key.Matches(msg, k.Tab):
 		if len(s.links) > 0 {
 			s.linkFocus = true
 			s.refresh(m)

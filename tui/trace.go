@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -171,30 +172,30 @@ func (t *traceScreen) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	h, _ := t.layout(m)
 	sel := t.selected()
 	switch {
-	case keyIs(msg, k.Up):
+	case key.Matches(msg, k.Up):
 		t.move(m, -1)
-	case keyIs(msg, k.Down):
+	case key.Matches(msg, k.Down):
 		t.move(m, 1)
-	case keyIs(msg, k.PageUp):
+	case key.Matches(msg, k.PageUp):
 		t.move(m, -h)
-	case keyIs(msg, k.PageDown):
+	case key.Matches(msg, k.PageDown):
 		t.move(m, h)
-	case keyIs(msg, k.Top):
+	case key.Matches(msg, k.Top):
 		t.move(m, -len(t.rows)-t.previewOff)
-	case keyIs(msg, k.Bottom):
+	case key.Matches(msg, k.Bottom):
 		t.move(m, len(t.rows))
-	case keyIs(msg, k.Tab):
+	case key.Matches(msg, k.Tab):
 		t.previewFocus = !t.previewFocus
-	case keyIs(msg, k.Open):
+	case key.Matches(msg, k.Open):
 		if sel != nil {
 			m.span.open(m, sel, t.info)
 			m.push(screenSpan)
 		}
-	case keyIs(msg, k.Fold):
+	case key.Matches(msg, k.Fold):
 		if sel != nil {
 			t.setCollapsed(sel, !t.collapsed[sel.Span.SpanID()])
 		}
-	case keyIs(msg, k.Collapse):
+	case key.Matches(msg, k.Collapse):
 		if sel == nil {
 			break
 		}
@@ -209,11 +210,11 @@ func (t *traceScreen) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 				break
 			}
 		}
-	case keyIs(msg, k.Expand):
+	case key.Matches(msg, k.Expand):
 		if sel != nil {
 			t.setCollapsed(sel, false)
 		}
-	case keyIs(msg, k.CollapseAll):
+	case key.Matches(msg, k.CollapseAll):
 		tracetree.Walk(t.info.roots, func(n *tracetree.Node, _ []bool) {
 			if len(n.Children) > 0 {
 				t.collapsed[n.Span.SpanID()] = true
@@ -227,10 +228,10 @@ func (t *traceScreen) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 			}
 		}
 		t.reflow(root)
-	case keyIs(msg, k.ExpandAll):
+	case key.Matches(msg, k.ExpandAll):
 		clear(t.collapsed)
 		t.reflow(sel)
-	case keyIs(msg, k.Critical):
+	case key.Matches(msg, k.Critical):
 		t.critical = !t.critical
 	}
 	t.clamp(m)
