@@ -255,6 +255,11 @@ func TestTraceKeys(t *testing.T) {
 	st.waitFor("span 2/15 · 1 hidden")
 	st.keys(press('h'))
 	st.waitFor("span 1/15 · 1 hidden")
+	// tab moves to the span preview (j/k scroll it), tab again back.
+	st.keys(keyTab)
+	st.waitFor("─ span (tab: back to the waterfall)")
+	st.keys(press('j'), keyTab)
+	st.waitUntil("the waterfall focused", func(sc string) bool { return !strings.Contains(sc, "tab: back to the waterfall") })
 	st.keys(press('c'))
 	sc = ansi.Strip(st.waitFor("critical path ◆ (225ms)"))
 	if !strings.Contains(sc, "!◆▾ frontend POST /api/checkout") {

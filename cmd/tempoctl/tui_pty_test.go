@@ -167,6 +167,13 @@ func TestTUIFirstScreenUnderPTY(t *testing.T) {
 			t.Error("no colours drawn without NO_COLOR")
 		}
 	})
+	// A Jaeger UI export with one trace opens that trace at once.
+	t.Run("file", func(t *testing.T) {
+		export := filepath.Join(fixtures, "..", "jaeger", "export-trace-json-cf65ef4defcce38b8165c065c04c5e9e.json")
+		s := startPTY(t, nil, "tui", "--file", export, "--history", "")
+		s.waitFor([]string{"Trace cf65ef4defcce38b8165c065c04c5e9e", "15 spans", "GET /api/products/{id}"})
+		s.quit()
+	})
 	t.Run("NO_COLOR", func(t *testing.T) {
 		s := startPTY(t, []string{"NO_COLOR=yes"}, args...)
 		s.waitFor(want)
