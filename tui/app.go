@@ -277,12 +277,16 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.search.resize()
+		if m.trace.have {
+			m.trace.clamp(m) // keep the selected span on screen
+		}
 		m.span.resize(m)
 		return m, nil
 	case tea.BackgroundColorMsg:
 		m.dark = msg.IsDark()
 		m.st = newStyles(m.dark)
 		m.search.restyle()
+		m.span.resize(m) // its content was rendered with the old palette
 		return m, nil
 	case spinner.TickMsg:
 		if m.loading == 0 {

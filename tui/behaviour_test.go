@@ -366,3 +366,21 @@ func TestFollowLink(t *testing.T) {
 	st.keys(keyEsc)
 	st.waitFor("traces · ")
 }
+
+// TestResizeKeepsTheSelectedSpanVisible: after shrinking the terminal the
+// selected span (reverse video) is still on screen.
+func TestResizeKeepsTheSelectedSpanVisible(t *testing.T) {
+	id, _ := model.ParseTraceID("c90f523bb53d9ce679be94860c69db98")
+	st := startScreenTest(t, Options{Source: singleTenantSource(t), Range: TimeRange{All: true}, Trace: &id}, 80, 40)
+	st.waitFor("span 1/16")
+	st.keys(press('G'))
+	st.waitFor("span 16/16")
+	for _, h := range []int{24, 14, 10} {
+		st.tm.Send(tea.WindowSizeMsg{Width: 80, Height: h})
+		sc := st.waitUntil("the new height", func(sc string) bool { return len(strings.Split(sc, "\n")) == h })
+		raw := st.screen()
+		if !strings.Contains(raw, "\x1b[7m") || !strings.Contains(sc, "span 16/16") {
+			t.Fatalf("height %d: selected span not visible:\n%s", h, sc)
+		}
+	}
+}
