@@ -3,6 +3,7 @@ package blocktools
 import (
 	"bufio"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -300,5 +301,33 @@ func TestCompactCrashAtEveryStep(t *testing.T) {
 		if t.Failed() {
 			t.Fatalf("budget %d: failed", budget)
 		}
+	}
+}
+
+// Cancelling in the middle of a merge (Ctrl-C) stops the job: the partial
+// output is deleted and the inputs stay live.
+func TestCompactCancelMidMerge(t *testing.T) {
+	be, dir := fixtureCopy(t, "multi")
+	plan, err := PlanTenant(context.Background(), be, "multi", DefaultCompactionConfig(), fixtureNow, nil)
+	if err != nil || len(plan.Jobs) != 1 {
+		t.Fatal(plan, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err = RunPlan(ctx, be, plan, CompactOptions{Progress: func(p Progress) {
+		if p.Message == "" { // an in-merge report, not a step
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	live, compacted, _, _ := be.PollBlocks(context.Background(), "multi")
+	if len(live) != 4 || len(compacted) != 0 {
+		t.Errorf("%d live, %d compacted", len(live), len(compacted))
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, "multi"))
+	if len(entries) != 6 {
+		t.Errorf("%d entries in the tenant dir: partial output left behind", len(entries))
 	}
 }

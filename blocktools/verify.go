@@ -478,11 +478,22 @@ func (v *verifier) readRowGroup(ctx context.Context, rg parquet.RowGroup, codec 
 	defer rows.Close()
 	buf := make([]parquet.Row, 16)
 	var tr vparquet.Trace
+	stalls := 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return n, lastID, err
 		}
 		k, rerr := rows.ReadRows(buf)
+		// A corrupt file can make the library return no rows and no error
+		// forever, or more rows than the footer declares.
+		if k == 0 && rerr == nil {
+			if stalls++; stalls > 3 {
+				return n, lastID, errors.New("reading rows makes no progress")
+			}
+		}
+		if n+int64(k) > rg.NumRows() {
+			return n, lastID, fmt.Errorf("more rows than the %d the footer declares", rg.NumRows())
+		}
 		for _, row := range buf[:k] {
 			if err := codec.Decode(row, &tr); err != nil {
 				return n, lastID, err

@@ -208,7 +208,8 @@ func runBlocksCompact(ctx context.Context, opts *blocksCompactOptions, out, errO
 			sum.FailedJobs++
 			fmt.Fprintf(errOut, "%s: job failed: %v\n", tj.Tenant, f.Err)
 		}
-		if err := blocktools.RewriteTenantIndex(ctx, be, tj.Tenant); err != nil {
+		// The index follows the jobs that finished, even after a Ctrl-C.
+		if err := blocktools.RewriteTenantIndex(context.WithoutCancel(ctx), be, tj.Tenant); err != nil {
 			return fmt.Errorf("rewrite tenant index of %s: %w", tj.Tenant, err)
 		}
 	}
