@@ -159,6 +159,7 @@ type blockSearch struct {
 	rows  parquet.Rows
 	pos   int64
 	buf   []parquet.Row
+	skip  []parquet.Row
 }
 
 func newBlockSearch(f *Fetcher, r *vparquet.Reader, req traceql.FetchRequest) (*blockSearch, error) {
@@ -439,10 +440,8 @@ func (b *blockSearch) decode(row int32) (*traceql.Spanset, error) {
 		b.rows = rg.Rows()
 		b.pos = 0
 	}
-	if int64(row) != b.pos {
-		if err := b.rows.SeekToRow(int64(row)); err != nil {
-			return nil, err
-		}
+	if err := b.skipTo(int64(row)); err != nil {
+		return nil, err
 	}
 	n, err := b.rows.ReadRows(b.buf)
 	if n != 1 {
@@ -478,6 +477,33 @@ func (b *blockSearch) decode(row int32) (*traceql.Spanset, error) {
 	return ss, nil
 }
 
+// seekGap is how many rows ahead a seek pays off over reading rows and
+// dropping them: seeking inside a page re-slices the page from its start.
+const seekGap = 1024
+
+// skipTo positions the row reader at row.
+func (b *blockSearch) skipTo(row int64) error {
+	gap := row - b.pos
+	if gap == 0 {
+		return nil
+	}
+	if gap < 0 || gap > seekGap {
+		return b.rows.SeekToRow(row)
+	}
+	if cap(b.skip) == 0 {
+		b.skip = make([]parquet.Row, 64)
+	}
+	for gap > 0 {
+		n, err := b.rows.ReadRows(b.skip[:min(gap, int64(len(b.skip)))])
+		gap -= int64(n)
+		b.pos += int64(n)
+		if err != nil && gap > 0 {
+			return err
+		}
+	}
+	return nil
+}
+
 // keep applies the pushed-down conditions as the FetchRequest contract
 // allows (the engine evaluates the whole query again).
 func keep(req traceql.FetchRequest, s traceql.Span) bool {
@@ -510,6 +536,9 @@ func (g *countedRowGroup) ColumnChunks() []parquet.ColumnChunk {
 	if g.chunks == nil {
 		for _, c := range g.RowGroup.ColumnChunks() {
 			if fc, ok := c.(*parquet.FileColumnChunk); ok {
+				// Load the offset index: without it every seek restarts
+				// the column chunk from its first page.
+				_, _ = fc.OffsetIndexFrom(g.ra)
 				c = countedChunk{FileColumnChunk: fc, ra: g.ra}
 			}
 			g.chunks = append(g.chunks, c)
