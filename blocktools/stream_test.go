@@ -73,7 +73,7 @@ func TestMergeStreams(t *testing.T) {
 	}
 }
 
-// BenchmarkCompact compacts two blocks with 1 MB row groups and reports the
+// BenchmarkCompact compacts two blocks with 4 MB row groups and reports the
 // peak heap growth next to the input size, for two input sizes: the growth
 // is the readers' and writer's column buffers and stays flat as the inputs
 // grow (it does not scale with the blocks).
@@ -84,7 +84,7 @@ func BenchmarkCompact(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				be, _ := fixtureCopy(b) // an empty local bucket: data on disk, not in the heap
-				cfg := block.Config{DedicatedColumns: vparquet.DefaultDedicatedColumns(), RowGroupSizeBytes: 1 << 20}
+				cfg := block.Config{DedicatedColumns: vparquet.DefaultDedicatedColumns(), RowGroupSizeBytes: 4 << 20}
 				x := writeBlock(b, be, "t1", cfg, generate(1, n))
 				y := writeBlock(b, be, "t1", cfg, generate(2, n))
 				job := Job{Tenant: "t1", Inputs: a2(x, y)}
@@ -94,7 +94,7 @@ func BenchmarkCompact(b *testing.B) {
 				runtime.GC()
 				stop := samplePeakHeap()
 				b.StartTimer()
-				res, err := Compact(ctx, be, job, CompactOptions{Block: block.Config{RowGroupSizeBytes: 1 << 20}})
+				res, err := Compact(ctx, be, job, CompactOptions{Block: block.Config{RowGroupSizeBytes: 4 << 20}})
 				b.StopTimer()
 				peak, base := stop()
 				debug.SetGCPercent(old)
