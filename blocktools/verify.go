@@ -147,14 +147,11 @@ func Verify(ctx context.Context, be *backend.Backend, o VerifyOptions) (*VerifyR
 	found := map[uuid.UUID]bool{}
 	var dirs []blockDir
 	for _, t := range tenants {
-		ds, err := listBlockDirs(ctx, be, t)
+		ds, err := listBlockDirs(ctx, be, t, want)
 		if err != nil {
 			return nil, err
 		}
 		for _, d := range ds {
-			if len(want) > 0 && !want[d.id] {
-				continue
-			}
 			found[d.id] = true
 			dirs = append(dirs, d)
 		}
@@ -233,14 +230,15 @@ func summarize(r *BlockReport) string {
 	return s
 }
 
-// listBlockDirs lists a tenant's block directories and their objects.
-func listBlockDirs(ctx context.Context, be *backend.Backend, tenant string) ([]blockDir, error) {
+// listBlockDirs lists a tenant's block directories (those in want, when
+// given) and their objects.
+func listBlockDirs(ctx context.Context, be *backend.Backend, tenant string, want map[uuid.UUID]bool) ([]blockDir, error) {
 	var ids []uuid.UUID
 	err := be.Bucket().Iter(ctx, tenant+"/", func(name string) error {
 		if !strings.HasSuffix(name, "/") {
 			return nil
 		}
-		if id, err := uuid.Parse(strings.TrimSuffix(strings.TrimPrefix(name, tenant+"/"), "/")); err == nil {
+		if id, err := uuid.Parse(strings.TrimSuffix(strings.TrimPrefix(name, tenant+"/"), "/")); err == nil && (len(want) == 0 || want[id]) {
 			ids = append(ids, id)
 		}
 		return nil
