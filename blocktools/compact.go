@@ -20,7 +20,10 @@ type CompactOptions struct {
 	MaxBlockBytes uint64
 	// MaxBlockObjects starts a new output once it holds this many traces.
 	MaxBlockObjects int64
-	Progress        ProgressFunc
+	// MaxBytesPerTrace is the tenant's max_bytes_per_trace: a trace whose
+	// parts together exceed it keeps only its first part (0 = no limit).
+	MaxBytesPerTrace int
+	Progress         ProgressFunc
 	// progress base (blocks/bytes done before this job)
 	prog Progress
 }
@@ -60,7 +63,7 @@ func Compact(ctx context.Context, be *backend.Backend, job Job, opts CompactOpti
 	j := &outputJob{
 		tenant: job.Tenant, inputs: job.Inputs, key: "compact",
 		block: cfg, maxBytes: opts.MaxBlockBytes, maxObjects: opts.MaxBlockObjects,
-		progress: opts.Progress, prog: opts.prog,
+		progress: opts.Progress, prog: opts.prog, maxBytesPerTrace: opts.MaxBytesPerTrace,
 	}
 	j.prog.Op = "compact"
 	j.prog.Block = first.BlockID.String()

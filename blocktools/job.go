@@ -66,6 +66,8 @@ type outputJob struct {
 	prog      Progress // blocks/bytes done before this job, for reports
 	// noMark leaves the inputs live: the caller retires them with others.
 	noMark bool
+	// maxBytesPerTrace bounds a combined trace (see MergeOptions).
+	maxBytesPerTrace int
 }
 
 type jobResult struct {
@@ -191,7 +193,7 @@ func (j *outputJob) runSources(ctx context.Context, be *backend.Backend, sources
 		}
 		return nil
 	}
-	stats, err := Merge(ctx, sources, emit)
+	stats, err := MergeWith(ctx, sources, MergeOptions{MaxBytesPerTrace: j.maxBytesPerTrace}, emit)
 	res.Stats = stats
 	if err == nil && w != nil {
 		err = closeOutput()

@@ -51,12 +51,28 @@ type MergeStats struct {
 	TracesOut int64 // whole traces emitted
 	SpansIn   int64
 	SpansOut  int64
+	// DiscardedSpans are spans of trace parts dropped by MaxBytesPerTrace.
+	DiscardedSpans int64
+}
+
+// MergeOptions tune a merge.
+type MergeOptions struct {
+	// MaxBytesPerTrace: when the parts of one trace together exceed this
+	// many (OTLP) bytes, only the first part is kept and the spans of the
+	// others are counted as discarded, as Tempo's compactor does with the
+	// tenant's max_bytes_per_trace. 0 = no limit.
+	MaxBytesPerTrace int
 }
 
 // Merge k-way merges sorted sources by trace ID and calls emit once per trace
 // ID with all its parts combined (duplicate spans dropped). Memory holds one
 // trace per source at a time, never a whole block.
 func Merge(ctx context.Context, sources []TraceSource, emit func(id model.TraceID, tr ptrace.Traces) error) (MergeStats, error) {
+	return MergeWith(ctx, sources, MergeOptions{}, emit)
+}
+
+// MergeWith is Merge with options.
+func MergeWith(ctx context.Context, sources []TraceSource, opts MergeOptions, emit func(id model.TraceID, tr ptrace.Traces) error) (MergeStats, error) {
 	var st MergeStats
 	var errs = make([]error, len(sources))
 	h := make(cursorHeap, 0, len(sources))
@@ -119,7 +135,13 @@ func Merge(ctx context.Context, sources []TraceSource, emit func(id model.TraceI
 		last, lastSet = id, true
 		tr := parts[0]
 		if len(parts) > 1 {
-			tr = model.Combine(parts...)
+			if opts.MaxBytesPerTrace > 0 && tooBig(parts, opts.MaxBytesPerTrace) {
+				for _, p := range parts[1:] {
+					st.DiscardedSpans += int64(p.SpanCount())
+				}
+			} else {
+				tr = model.Combine(parts...)
+			}
 		}
 		st.TracesOut++
 		st.SpansOut += int64(tr.SpanCount())
@@ -139,4 +161,15 @@ func (c *cursor) advance() bool {
 	}
 	c.id, c.tr = id, tr
 	return true
+}
+
+func tooBig(parts []ptrace.Traces, limit int) bool {
+	var sizer ptrace.ProtoMarshaler
+	n := 0
+	for _, p := range parts {
+		if n += sizer.TracesSize(p); n > limit {
+			return true
+		}
+	}
+	return false
 }

@@ -105,3 +105,23 @@ func TestMergeStopsOnEmitError(t *testing.T) {
 		t.Fatalf("err=%v n=%d", err, n)
 	}
 }
+
+func TestMergeMaxBytesPerTrace(t *testing.T) {
+	srcs := func() []TraceSource {
+		return []TraceSource{sliceSource(tr(1, 1, 2, 3), tr(2, 1)), sliceSource(tr(1, 4, 5), tr(2, 2))}
+	}
+	var sizer ptrace.ProtoMarshaler
+	oneSpan := sizer.TracesSize(tr(2, 1))
+	got := map[byte]int{}
+	st, err := MergeWith(context.Background(), srcs(), MergeOptions{MaxBytesPerTrace: 3 * oneSpan}, func(id model.TraceID, td ptrace.Traces) error {
+		got[id[15]] = td.SpanCount()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Trace 1 (5 spans) is over the limit: its first part only; trace 2 (2 spans) is combined.
+	if got[1] != 3 || got[2] != 2 || st.DiscardedSpans != 2 {
+		t.Errorf("spans %v, discarded %d", got, st.DiscardedSpans)
+	}
+}

@@ -220,6 +220,7 @@ func (c *Compactor) tenant(ctx context.Context, tenant string, res *CycleResult)
 		res.Jobs++
 		r, err := blocktools.Compact(ctx, c.be, job, blocktools.CompactOptions{
 			Block: c.blockCfg, MaxBlockBytes: pc.MaxBlockBytes, MaxBlockObjects: pc.MaxCompactionObjects,
+			MaxBytesPerTrace: lim.MaxBytesPerTrace,
 		})
 		if err != nil {
 			if ctx.Err() != nil {
@@ -247,6 +248,9 @@ func (c *Compactor) tenant(ctx context.Context, tenant string, res *CycleResult)
 		}
 		log.Info("compacted", "inputs", len(job.Inputs), "level", job.Level+1, "outputs", len(r.Outputs),
 			"traces", r.Stats.TracesOut, "duration", r.Duration.Round(time.Millisecond))
+		if r.Stats.DiscardedSpans > 0 {
+			log.Warn("spans discarded: traces over max_bytes_per_trace kept their first part only", "spans", r.Stats.DiscardedSpans)
+		}
 	}
 
 	retention := c.cfg.Compaction.Retention()

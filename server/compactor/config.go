@@ -94,4 +94,7 @@ type TenantLimits struct {
 	BlockRetention     time.Duration
 	CompactionWindow   time.Duration
 	CompactionDisabled bool // skipped by compaction and retention, as Tempo does
+	// MaxBytesPerTrace (the tenant's max_bytes_per_trace): a trace whose
+	// parts together exceed it keeps only its first part when compacted.
+	MaxBytesPerTrace int
 }
