@@ -93,7 +93,7 @@ func New(cfg config.Config, raw []byte, log *slog.Logger, build BuildInfo) (*App
 		Ingester:    {Server, Store, Overrides},
 		Distributor: {Server, Overrides},
 		Querier:     {Server, Store, Overrides},
-		Compactor:   {Server, Store},
+		Compactor:   {Server, Store, Overrides},
 		All:         {Distributor, Ingester, Querier, Compactor},
 	}
 	for m, d := range deps {
@@ -371,6 +371,13 @@ func (a *App) initCompactor() (services.Service, error) {
 	c, err := compactor.New(a.cfg.Compactor, a.be, a.cfg.Storage.Trace.Block.ToBlock(), a.log.With("module", "compactor"), a.reg)
 	if err != nil {
 		return nil, err
+	}
+	if a.ovr != nil {
+		c.SetLimits(func(tenant string) compactor.TenantLimits {
+			l := a.ovr.For(tenant)
+			return compactor.TenantLimits{BlockRetention: l.BlockRetention, CompactionWindow: l.CompactionWindow,
+				CompactionDisabled: l.CompactionDisabled, MaxBytesPerTrace: l.MaxBytesPerTrace}
+		})
 	}
 	return services.NewIdleService(func(context.Context) error {
 		c.Start()

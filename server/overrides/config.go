@@ -22,6 +22,10 @@ type Limits struct {
 	IngestionBurstSizeBytes int `yaml:"ingestion_burst_size_bytes"`
 	MaxTracesPerUser        int `yaml:"max_traces_per_user"`
 	MaxBytesPerTrace        int `yaml:"max_bytes_per_trace"`
+	// Compactor overrides (0/false: the compactor's own settings).
+	BlockRetention     time.Duration `yaml:"block_retention"`
+	CompactionWindow   time.Duration `yaml:"compaction_window"`
+	CompactionDisabled bool          `yaml:"compaction_disabled"`
 }
 
 // Config is the legacy `limits` section: default limits plus the override file.
