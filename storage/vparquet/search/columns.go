@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding"
 	"github.com/parquet-go/parquet-go/format"
 )
 
@@ -167,9 +168,15 @@ type chunkReader struct {
 	skel *skeleton
 }
 
-// scan calls fn for every value of column c in row group order. The value's
-// byte slices are only valid during the call.
-func (cr *chunkReader) scan(c *column, fn func(cu *cursor, v parquet.Value)) error {
+// scan calls fn for every value of column c in row group order, nulls and
+// empty-list placeholders included (cu.defined() tells them apart). di is
+// the value's dictionary index when its page is dictionary-encoded, else
+// -1, so callers can decide once per dictionary entry. Byte slices in v
+// are only valid during the call.
+//
+// Pages are walked through their level and value arrays directly: boxing
+// every value through a parquet.ValueReader costs more than the test.
+func (cr *chunkReader) scan(c *column, fn func(cu *cursor, v parquet.Value, di int32)) error {
 	fc, ok := cr.chunks[c.index].(*parquet.FileColumnChunk)
 	if !ok {
 		return fmt.Errorf("column %s: not a file column chunk", c.logical)
@@ -181,7 +188,7 @@ func (cr *chunkReader) scan(c *column, fn func(cu *cursor, v parquet.Value)) err
 	if sk != nil && (sk.filled || c.entityDepth < sk.level) {
 		sk = nil
 	}
-	buf := make([]parquet.Value, 512)
+	var d pageData
 	for {
 		p, err := pages.ReadPage()
 		if errors.Is(err, io.EOF) {
@@ -193,25 +200,163 @@ func (cr *chunkReader) scan(c *column, fn func(cu *cursor, v parquet.Value)) err
 		if err != nil {
 			return fmt.Errorf("column %s: %w", c.logical, err)
 		}
+		if err := d.reset(p); err != nil {
+			parquet.Release(p)
+			return fmt.Errorf("column %s: %w", c.logical, err)
+		}
+		rep, def := p.RepetitionLevels(), p.DefinitionLevels()
+		n := int(p.NumValues())
+		vi := 0
+		for k := 0; k < n; k++ {
+			r, df := 0, c.maxDef
+			if len(rep) > 0 {
+				r = int(rep[k])
+			}
+			if len(def) > 0 {
+				df = int(def[k])
+			}
+			cu.advance(r, df)
+			if sk != nil {
+				sk.observe(cu)
+			}
+			if df == c.maxDef {
+				if vi >= d.n {
+					parquet.Release(p)
+					return fmt.Errorf("column %s: page has fewer values than levels", c.logical)
+				}
+				v, di := d.at(vi)
+				fn(cu, v, di)
+				vi++
+			} else {
+				fn(cu, parquet.Value{}, -1)
+			}
+		}
+		parquet.Release(p)
+	}
+}
+
+// pageData is one page's non-null values as typed arrays.
+type pageData struct {
+	n     int
+	kind  encoding.Kind
+	dict  parquet.Dictionary
+	i32   []int32
+	i64   []int64
+	f64   []float64
+	bytes []byte
+	offs  []uint32
+	fixed int
+	bits  []byte          // booleans, bit-packed from bit 0 (fresh pages are never sliced)
+	boxed []parquet.Value // anything else: read through Values()
+}
+
+func (d *pageData) reset(p parquet.Page) error {
+	*d = pageData{boxed: d.boxed[:0], dict: p.Dictionary()}
+	data := p.Data()
+	d.kind = data.Kind()
+	switch {
+	case d.dict != nil && d.kind == encoding.Int32:
+		d.i32 = data.Int32()
+		d.n = len(d.i32)
+		return nil
+	case d.dict != nil:
+		return fmt.Errorf("dictionary page with %s indexes", d.kind)
+	}
+	switch d.kind {
+	case encoding.Int32:
+		d.i32 = data.Int32()
+		d.n = len(d.i32)
+	case encoding.Int64:
+		d.i64 = data.Int64()
+		d.n = len(d.i64)
+	case encoding.Double:
+		d.f64 = data.Double()
+		d.n = len(d.f64)
+	case encoding.ByteArray:
+		d.bytes, d.offs = data.ByteArray()
+		d.n = max(len(d.offs)-1, 0)
+	case encoding.FixedLenByteArray:
+		d.bytes, d.fixed = data.FixedLenByteArray()
+		if d.fixed > 0 {
+			d.n = len(d.bytes) / d.fixed
+		}
+	case encoding.Boolean:
+		d.bits = data.Boolean()
+		d.n = int(p.NumValues() - p.NumNulls())
+		if (d.n+7)/8 > len(d.bits) {
+			return fmt.Errorf("boolean page holds %d bytes for %d values", len(d.bits), d.n)
+		}
+	default:
+		d.kind = encoding.Undefined
 		vr := p.Values()
+		buf := make([]parquet.Value, 256)
 		for {
 			n, err := vr.ReadValues(buf)
 			for _, v := range buf[:n] {
-				cu.advance(v.RepetitionLevel(), v.DefinitionLevel())
-				if sk != nil {
-					sk.observe(cu)
+				if !v.IsNull() {
+					d.boxed = append(d.boxed, v)
 				}
-				fn(cu, v)
 			}
 			if errors.Is(err, io.EOF) {
 				break
 			}
 			if err != nil {
-				parquet.Release(p)
-				return fmt.Errorf("column %s: %w", c.logical, err)
+				return err
 			}
 		}
-		parquet.Release(p)
+		d.n = len(d.boxed)
+	}
+	return nil
+}
+
+// at returns the i-th non-null value and its dictionary index (-1 without).
+func (d *pageData) at(i int) (parquet.Value, int32) {
+	if d.dict != nil {
+		k := d.i32[i]
+		return d.dict.Index(k), k
+	}
+	switch d.kind {
+	case encoding.Int32:
+		return parquet.Int32Value(d.i32[i]), -1
+	case encoding.Int64:
+		return parquet.Int64Value(d.i64[i]), -1
+	case encoding.Double:
+		return parquet.DoubleValue(d.f64[i]), -1
+	case encoding.ByteArray:
+		return parquet.ByteArrayValue(d.bytes[d.offs[i]:d.offs[i+1]]), -1
+	case encoding.FixedLenByteArray:
+		return parquet.FixedLenByteArrayValue(d.bytes[i*d.fixed : (i+1)*d.fixed]), -1
+	case encoding.Boolean:
+		return parquet.BooleanValue(d.bits[i>>3]>>(i&7)&1 != 0), -1
+	}
+	return d.boxed[i], -1
+}
+
+// dictCache remembers a yes/no decision per dictionary entry during one
+// column scan (every page of a chunk shares its dictionary).
+type dictCache []int8
+
+// get returns the cached decision for entry di: 1 yes, -1 no, 0 unknown.
+func (c dictCache) get(di int32) int8 {
+	if di < 0 || int(di) >= len(c) {
+		return 0
+	}
+	return c[di]
+}
+
+func (c *dictCache) put(di int32, yes bool) {
+	if di < 0 {
+		return
+	}
+	if int(di) >= len(*c) {
+		grown := make(dictCache, max(int(di)+1, 2*len(*c)))
+		copy(grown, *c)
+		*c = grown
+	}
+	if yes {
+		(*c)[di] = 1
+	} else {
+		(*c)[di] = -1
 	}
 }
 

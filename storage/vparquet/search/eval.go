@@ -190,11 +190,24 @@ func (p *pred) eval(cr *chunkReader, live []bool) error {
 func (p *pred) evalValue(cr *chunkReader, s *valueSource) error {
 	if s.group < 0 || !p.negated {
 		// Each value on its own: any match marks its owner.
-		return cr.scan(s.col, func(cu *cursor, v parquet.Value) {
-			if !cu.defined() {
-				return
-			}
-			if x, ok := s.conv(v); ok && p.cond.MatchValue(x) {
+		var cache dictCache
+		if fast := s.fast; fast != nil {
+			int32s := s.col.kind == parquet.Int32
+			return cr.scan(s.col, func(cu *cursor, v parquet.Value, _ int32) {
+				if !cu.defined() {
+					return
+				}
+				n := v.Int64()
+				if int32s {
+					n = int64(v.Int32())
+				}
+				if fast(n) {
+					p.mark(s.owner, cu.at(s.owner), cu.row)
+				}
+			})
+		}
+		return cr.scan(s.col, func(cu *cursor, v parquet.Value, di int32) {
+			if cu.defined() && p.test(&cache, p.cond, s.conv, v, di) {
 				p.mark(s.owner, cu.at(s.owner), cu.row)
 			}
 		})
@@ -218,7 +231,7 @@ func (p *pred) evalValue(cr *chunkReader, s *valueSource) error {
 		}
 		vals = vals[:0]
 	}
-	err := cr.scan(s.col, func(cu *cursor, v parquet.Value) {
+	err := cr.scan(s.col, func(cu *cursor, v parquet.Value, _ int32) {
 		inst := cu.at(s.group)
 		if inst != cur {
 			flush()
@@ -226,7 +239,7 @@ func (p *pred) evalValue(cr *chunkReader, s *valueSource) error {
 		}
 		if cu.defined() {
 			if x, ok := s.conv(v); ok {
-				vals = append(vals, x)
+				vals = append(vals, retain(x))
 			}
 		}
 	})
@@ -234,12 +247,38 @@ func (p *pred) evalValue(cr *chunkReader, s *valueSource) error {
 	return err
 }
 
+// test evaluates cond on a column value, once per dictionary entry.
+func (p *pred) test(cache *dictCache, cond *traceql.Condition, cv conv, v parquet.Value, di int32) bool {
+	switch cache.get(di) {
+	case 1:
+		return true
+	case -1:
+		return false
+	}
+	x, ok := cv(v)
+	hit := ok && cond.MatchValue(x)
+	cache.put(di, hit)
+	return hit
+}
+
 // evalAttr: find the attributes named s.name (Key column), then test their
 // values in the typed columns, walking both in attribute order.
 func (p *pred) evalAttr(cr *chunkReader, s *attrSource) error {
 	var attrs, owners, rows []int32
-	err := cr.scan(s.key, func(cu *cursor, v parquet.Value) {
-		if cu.defined() && string(v.ByteArray()) == s.name {
+	var keyCache dictCache
+	err := cr.scan(s.key, func(cu *cursor, v parquet.Value, di int32) {
+		if !cu.defined() {
+			return
+		}
+		hit := false
+		switch keyCache.get(di) {
+		case 1:
+			hit = true
+		case 0:
+			hit = string(v.ByteArray()) == s.name
+			keyCache.put(di, hit)
+		}
+		if hit {
 			attrs = append(attrs, cu.at(s.attrLevel))
 			owners = append(owners, cu.at(s.owner))
 			rows = append(rows, cu.row)
@@ -250,11 +289,11 @@ func (p *pred) evalAttr(cr *chunkReader, s *attrSource) error {
 	}
 	n := len(attrs)
 	res := make([]bool, n)
-	// walk calls fn(j, cu, v) for each defined value of c that belongs to
+	// walk calls fn(j, v, di) for each defined value of c that belongs to
 	// the j-th selected attribute.
-	walk := func(c *column, fn func(j int, v parquet.Value)) error {
+	walk := func(c *column, fn func(j int, v parquet.Value, di int32)) error {
 		j := 0
-		return cr.scan(c, func(cu *cursor, v parquet.Value) {
+		return cr.scan(c, func(cu *cursor, v parquet.Value, di int32) {
 			if !cu.defined() {
 				return
 			}
@@ -263,7 +302,7 @@ func (p *pred) evalAttr(cr *chunkReader, s *attrSource) error {
 				j++
 			}
 			if j < n && attrs[j] == a {
-				fn(j, v)
+				fn(j, v, di)
 			}
 		})
 	}
@@ -271,25 +310,22 @@ func (p *pred) evalAttr(cr *chunkReader, s *attrSource) error {
 	if p.negated {
 		isArr, anyPos = make([]bool, n), make([]bool, n)
 		if s.isArray != nil {
-			if err := walk(s.isArray, func(j int, v parquet.Value) { isArr[j] = v.Boolean() }); err != nil {
+			if err := walk(s.isArray, func(j int, v parquet.Value, _ int32) { isArr[j] = v.Boolean() }); err != nil {
 				return err
 			}
 		}
 	}
 	for i, c := range s.values {
 		cv := s.convs[i]
-		err := walk(c, func(j int, v parquet.Value) {
-			x, ok := cv(v)
-			if !ok {
-				return
-			}
+		var condCache, posCache dictCache
+		err := walk(c, func(j int, v parquet.Value, di int32) {
 			if p.negated && isArr[j] {
-				if p.positive.MatchValue(x) {
+				if p.test(&posCache, p.positive, cv, v, di) {
 					anyPos[j] = true
 				}
 				return
 			}
-			if p.cond.MatchValue(x) {
+			if p.test(&condCache, p.cond, cv, v, di) {
 				res[j] = true
 			}
 		})
@@ -306,7 +342,7 @@ func (p *pred) evalAttr(cr *chunkReader, s *attrSource) error {
 	}
 	if s.unsupported != nil {
 		// Mixed arrays and other JSON-held values: may match.
-		if err := walk(s.unsupported, func(j int, _ parquet.Value) { res[j] = true }); err != nil {
+		if err := walk(s.unsupported, func(j int, _ parquet.Value, _ int32) { res[j] = true }); err != nil {
 			return err
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sync/atomic"
 	"time"
 
@@ -156,10 +155,8 @@ type blockSearch struct {
 	rg    int
 	cands []int32
 	ci    int
-	rows  parquet.Rows
-	pos   int64
-	buf   []parquet.Row
-	skip  []parquet.Row
+	rr    *rowReader    // candidate rows of the current row group
+	batch []parquet.Row // read ahead, not yet decoded
 }
 
 func newBlockSearch(f *Fetcher, r *vparquet.Reader, req traceql.FetchRequest) (*blockSearch, error) {
@@ -173,7 +170,7 @@ func newBlockSearch(f *Fetcher, r *vparquet.Reader, req traceql.FetchRequest) (*
 		return nil, fmt.Errorf("block %s/%s: %w", meta.TenantID, meta.BlockID, err)
 	}
 	file := r.File()
-	b := &blockSearch{f: f, r: r, req: req, codec: codec, v4: meta.Version == backend.VersionVParquet4, buf: make([]parquet.Row, 1)}
+	b := &blockSearch{f: f, r: r, req: req, codec: codec, v4: meta.Version == backend.VersionVParquet4}
 	b.ra = countingReaderAt{ra: file, n: &b.nbytes}
 	if read := codec.ReadSchema(); !parquet.EqualNodes(read, file.Schema()) {
 		if b.conv, err = parquet.Convert(read, file.Schema()); err != nil {
@@ -208,11 +205,16 @@ func newBlockSearch(f *Fetcher, r *vparquet.Reader, req traceql.FetchRequest) (*
 }
 
 func (b *blockSearch) close() {
-	if b.rows != nil {
-		b.rows.Close()
-		b.rows = nil
-	}
+	b.endRowGroup()
 	b.flushBytes()
+}
+
+func (b *blockSearch) endRowGroup() {
+	if b.rr != nil {
+		b.rr.close()
+		b.rr = nil
+	}
+	b.batch = nil
 }
 
 func (b *blockSearch) flushBytes() {
@@ -231,20 +233,17 @@ func (b *blockSearch) next(ctx context.Context) (*traceql.Spanset, error) {
 		}
 		if b.ci < len(b.cands) {
 			row := b.cands[b.ci]
+			ss, err := b.decode(b.ci)
 			b.ci++
-			ss, err := b.decode(row)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("row %d: %w", row, err)
 			}
 			if ss != nil {
 				return ss, nil
 			}
 			continue
 		}
-		if b.rows != nil {
-			b.rows.Close()
-			b.rows = nil
-		}
+		b.endRowGroup()
 		b.flushBytes()
 		if b.rg >= len(file.RowGroups()) {
 			return nil, nil
@@ -367,7 +366,7 @@ func (b *blockSearch) candidates(g int) ([]int32, error) {
 			if c == nil {
 				return nil, errors.New("cannot read the span structure")
 			}
-			if err := cr.scan(c, func(*cursor, parquet.Value) {}); err != nil {
+			if err := cr.scan(c, func(*cursor, parquet.Value, int32) {}); err != nil {
 				return nil, err
 			}
 		}
@@ -413,11 +412,11 @@ func (b *blockSearch) timeFilter(cr *chunkReader) (keep, whole bool, err error) 
 
 func (b *blockSearch) scanTimes(cr *chunkReader, out *bitset) error {
 	var starts []uint64
-	if err := cr.scan(b.start, func(_ *cursor, v parquet.Value) { starts = append(starts, v.Uint64()) }); err != nil {
+	if err := cr.scan(b.start, func(_ *cursor, v parquet.Value, _ int32) { starts = append(starts, v.Uint64()) }); err != nil {
 		return err
 	}
 	s, e := b.req.StartTimeUnixNanos, b.req.EndTimeUnixNanos
-	return cr.scan(b.end, func(cu *cursor, v parquet.Value) {
+	return cr.scan(b.end, func(cu *cursor, v parquet.Value, _ int32) {
 		r := cu.row
 		if int(r) >= len(starts) {
 			return
@@ -428,36 +427,35 @@ func (b *blockSearch) scanTimes(cr *chunkReader, out *bitset) error {
 	})
 }
 
-// decode reads row `row` of the current row group whole, and returns its
+// decodeBatch is how many candidate rows are read ahead together.
+const decodeBatch = 8
+
+// decode reads candidate i of the current row group whole, and returns its
 // spans that pass the pushed-down conditions (nil when none does).
-func (b *blockSearch) decode(row int32) (*traceql.Spanset, error) {
-	if b.rows == nil {
-		file := b.r.File()
-		g := b.rg - 1
-		// Rows come in the file's schema and are converted one by one:
-		// parquet.ConvertRowGroup costs more than decoding a few rows.
-		rg := &countedRowGroup{RowGroup: file.RowGroups()[g], ra: b.ra}
-		b.rows = rg.Rows()
-		b.pos = 0
-	}
-	if err := b.skipTo(int64(row)); err != nil {
-		return nil, err
-	}
-	n, err := b.rows.ReadRows(b.buf)
-	if n != 1 {
-		if err == nil || errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
+func (b *blockSearch) decode(i int) (*traceql.Spanset, error) {
+	if b.rr == nil {
+		rr, err := newRowReader(b.r.File().RowGroups()[b.rg-1], b.ra)
+		if err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("reading row %d: %w", row, err)
+		b.rr = rr
 	}
-	b.pos = int64(row) + 1
-	if b.conv != nil {
-		if _, err := b.conv.Convert(b.buf[:1]); err != nil {
-			return nil, fmt.Errorf("converting row %d: %w", row, err)
+	if len(b.batch) == 0 {
+		rows, err := b.rr.read(b.cands[i:min(i+decodeBatch, len(b.cands))])
+		if err != nil {
+			return nil, err
 		}
+		if b.conv != nil {
+			if _, err := b.conv.Convert(rows); err != nil {
+				return nil, fmt.Errorf("converting rows: %w", err)
+			}
+		}
+		b.batch = rows
 	}
+	row := b.batch[0]
+	b.batch = b.batch[1:]
 	tr := new(vparquet.Trace)
-	if err := b.codec.Decode(b.buf[0], tr); err != nil {
+	if err := b.codec.Decode(row, tr); err != nil {
 		return nil, err
 	}
 	b.f.decoded.Add(1)
@@ -475,33 +473,6 @@ func (b *blockSearch) decode(row int32) (*traceql.Spanset, error) {
 		return nil, nil
 	}
 	return ss, nil
-}
-
-// seekGap is how many rows ahead a seek pays off over reading rows and
-// dropping them: seeking inside a page re-slices the page from its start.
-const seekGap = 1024
-
-// skipTo positions the row reader at row.
-func (b *blockSearch) skipTo(row int64) error {
-	gap := row - b.pos
-	if gap == 0 {
-		return nil
-	}
-	if gap < 0 || gap > seekGap {
-		return b.rows.SeekToRow(row)
-	}
-	if cap(b.skip) == 0 {
-		b.skip = make([]parquet.Row, 64)
-	}
-	for gap > 0 {
-		n, err := b.rows.ReadRows(b.skip[:min(gap, int64(len(b.skip)))])
-		gap -= int64(n)
-		b.pos += int64(n)
-		if err != nil && gap > 0 {
-			return err
-		}
-	}
-	return nil
 }
 
 // keep applies the pushed-down conditions as the FetchRequest contract
@@ -523,35 +494,3 @@ func keep(req traceql.FetchRequest, s traceql.Span) bool {
 	}
 	return false
 }
-
-// countedRowGroup reads its pages through the counting reader, so full-row
-// decoding is part of inspectedBytes.
-type countedRowGroup struct {
-	parquet.RowGroup
-	ra     io.ReaderAt
-	chunks []parquet.ColumnChunk
-}
-
-func (g *countedRowGroup) ColumnChunks() []parquet.ColumnChunk {
-	if g.chunks == nil {
-		for _, c := range g.RowGroup.ColumnChunks() {
-			if fc, ok := c.(*parquet.FileColumnChunk); ok {
-				// Load the offset index: without it every seek restarts
-				// the column chunk from its first page.
-				_, _ = fc.OffsetIndexFrom(g.ra)
-				c = countedChunk{FileColumnChunk: fc, ra: g.ra}
-			}
-			g.chunks = append(g.chunks, c)
-		}
-	}
-	return g.chunks
-}
-
-func (g *countedRowGroup) Rows() parquet.Rows { return parquet.NewRowGroupRowReader(g) }
-
-type countedChunk struct {
-	*parquet.FileColumnChunk
-	ra io.ReaderAt
-}
-
-func (c countedChunk) Pages() parquet.Pages { return c.PagesFrom(c.ra) }

@@ -163,17 +163,18 @@ func decodedRows(t *testing.T, r *vparquet.Reader) map[[2]int]*traceql.Spanset {
 	out := map[[2]int]*traceql.Spanset{}
 	for g := 0; g < r.RowGroups(); g++ {
 		b.rg = g + 1
-		if b.rows != nil {
-			b.rows.Close()
-			b.rows = nil
-		}
+		b.endRowGroup()
 		n := r.File().RowGroups()[g].NumRows()
+		b.cands = nil
 		for row := int32(0); row < int32(n); row++ {
-			ss, err := b.decode(row)
+			b.cands = append(b.cands, row)
+		}
+		for i := range b.cands {
+			ss, err := b.decode(i)
 			if err != nil || ss == nil {
-				t.Fatalf("row %d/%d: %v", g, row, err)
+				t.Fatalf("row %d/%d: %v", g, i, err)
 			}
-			out[[2]int{g, int(row)}] = ss
+			out[[2]int{g, i}] = ss
 		}
 	}
 	return out

@@ -66,6 +66,11 @@ type genTrace struct {
 // dedicated slots) as one block with small row groups in a memory bucket.
 func writeGenerated(t testing.TB, version string, seed uint64, n int, exotic bool) (*backend.Backend, *vparquet.Reader) {
 	t.Helper()
+	return writeGeneratedSized(t, version, seed, n, exotic, 32<<10)
+}
+
+func writeGeneratedSized(t testing.TB, version string, seed uint64, n int, exotic bool, rgSize int) (*backend.Backend, *vparquet.Reader) {
+	t.Helper()
 	ctx := context.Background()
 	be, err := backend.Open(ctx, backend.Config{Backend: "memory"})
 	if err != nil {
@@ -77,7 +82,7 @@ func writeGenerated(t testing.TB, version string, seed uint64, n int, exotic boo
 		ts[i].id, ts[i].td = g.Trace()
 	}
 	slices.SortFunc(ts, func(a, b genTrace) int { return a.id.Compare(b.id) })
-	w, err := block.NewWriter(ctx, be, "t", block.Config{Version: version, DedicatedColumns: vparquet.DefaultDedicatedColumns(), RowGroupSizeBytes: 32 << 10})
+	w, err := block.NewWriter(ctx, be, "t", block.Config{Version: version, DedicatedColumns: vparquet.DefaultDedicatedColumns(), RowGroupSizeBytes: rgSize})
 	if err != nil {
 		t.Fatal(err)
 	}

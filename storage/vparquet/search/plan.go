@@ -3,6 +3,8 @@ package search
 import (
 	"encoding/hex"
 	"slices"
+	"strings"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -14,8 +16,19 @@ import (
 // value stands for "absent".
 type conv func(v parquet.Value) (traceql.Static, bool)
 
+// convString views the bytes as a string without copying: the value is
+// only valid while the page is; retain() copies what outlives a scan.
 func convString(v parquet.Value) (traceql.Static, bool) {
-	return traceql.NewString(string(v.ByteArray())), true
+	b := v.ByteArray()
+	return traceql.NewString(unsafe.String(unsafe.SliceData(b), len(b))), true
+}
+
+// retain copies a converted value's string so it outlives its page.
+func retain(x traceql.Static) traceql.Static {
+	if x.Type == traceql.TypeString {
+		x.S = strings.Clone(x.S)
+	}
+	return x
 }
 func convNonEmptyString(v parquet.Value) (traceql.Static, bool) {
 	if len(v.ByteArray()) == 0 {
@@ -63,6 +76,33 @@ type valueSource struct {
 	// (event/link values: any of them may match).
 	group int
 	conv  conv
+	// intType is set when the column is an integer read as this type
+	// (int, duration, status, kind): then fast tests the raw integer.
+	intType traceql.StaticType
+	fast    func(int64) bool
+}
+
+// intTypeOf tells which engine type an integer conv produces (0: none).
+func intTypeOf(cv conv) traceql.StaticType {
+	x, _ := cv(parquet.Int64Value(0))
+	switch x.Type {
+	case traceql.TypeInt, traceql.TypeDuration, traceql.TypeStatus, traceql.TypeKind:
+		return x.Type
+	}
+	return 0
+}
+
+// newValueSource builds a value source, with an integer fast path when the
+// condition allows one.
+func newValueSource(p *pred, c *column, owner, group int, cv conv) *valueSource {
+	s := &valueSource{col: c, owner: owner, group: group, conv: cv}
+	if c.kind == parquet.Int64 || c.kind == parquet.Int32 {
+		if t := intTypeOf(cv); t != 0 {
+			s.intType = t
+			s.fast = intTest(p.cond, t)
+		}
+	}
+	return s
 }
 
 // attrSource is a generic attribute list (Key plus typed value columns).
@@ -219,21 +259,21 @@ func (si *schemaInfo) compile(c traceql.Condition) *pred {
 func (si *schemaInfo) intrinsic(p *pred, in traceql.Intrinsic) {
 	span := func(leaf string, cv conv) {
 		if c := si.col(join(spanPath, leaf)...); c != nil {
-			p.values = append(p.values, &valueSource{col: c, owner: levelSpan, group: -1, conv: cv})
+			p.values = append(p.values, newValueSource(p, c, levelSpan, -1, cv))
 			return
 		}
 		p.unknown = true
 	}
 	row := func(leaf string, cv conv) {
 		if c := si.col(leaf); c != nil {
-			p.values = append(p.values, &valueSource{col: c, owner: levelRow, group: -1, conv: cv})
+			p.values = append(p.values, newValueSource(p, c, levelRow, -1, cv))
 			return
 		}
 		p.unknown = true
 	}
 	under := func(base []string, leaf string, owner int, cv conv) {
 		if c := si.col(join(base, leaf)...); c != nil {
-			p.values = append(p.values, &valueSource{col: c, owner: owner, group: -1, conv: cv})
+			p.values = append(p.values, newValueSource(p, c, owner, -1, cv))
 			return
 		}
 		p.unknown = true
@@ -298,7 +338,7 @@ func (si *schemaInfo) spanAttr(p *pred, name string) {
 				cv = convInt
 			}
 			if c := si.col(join(spanPath, leaf)...); c != nil {
-				p.values = append(p.values, &valueSource{col: c, owner: levelSpan, group: -1, conv: cv})
+				p.values = append(p.values, newValueSource(p, c, levelSpan, -1, cv))
 			}
 		}
 	}
@@ -312,13 +352,13 @@ func (si *schemaInfo) resourceAttr(p *pred, name string) {
 	if name == "service.name" {
 		// An empty ServiceName column means "absent" (block-format §7.4).
 		if c := si.col(join(resPath, "ServiceName")...); c != nil {
-			p.values = append(p.values, &valueSource{col: c, owner: levelRS, group: -1, conv: convNonEmptyString})
+			p.values = append(p.values, newValueSource(p, c, levelRS, -1, convNonEmptyString))
 		}
 	}
 	if si.v4 {
 		if leaf, ok := v4ResourceColumns[name]; ok {
 			if c := si.col(join(resPath, leaf)...); c != nil {
-				p.values = append(p.values, &valueSource{col: c, owner: levelRS, group: -1, conv: convString})
+				p.values = append(p.values, newValueSource(p, c, levelRS, -1, convString))
 			}
 		}
 	}
@@ -339,7 +379,7 @@ func (si *schemaInfo) dedicated(p *pred, path []string, s vparquet.Slot, owner, 
 	if c.maxRep > group {
 		g = group // a repeated slot: several values are one array
 	}
-	p.values = append(p.values, &valueSource{col: c, owner: owner, group: g, conv: cv})
+	p.values = append(p.values, newValueSource(p, c, owner, g, cv))
 }
 
 // attrList adds the generic attribute list under base (…Attrs).

@@ -95,8 +95,10 @@ func distinct(cr *chunkReader, col *column, fn func(v parquet.Value)) error {
 			return nil
 		}
 	}
-	return cr.scan(col, func(cu *cursor, v parquet.Value) {
-		if cu.defined() {
+	var seen dictCache
+	return cr.scan(col, func(cu *cursor, v parquet.Value, di int32) {
+		if cu.defined() && seen.get(di) == 0 {
+			seen.put(di, true) // each dictionary entry once
 			fn(v)
 		}
 	})
@@ -229,8 +231,8 @@ var intrinsicColumns = map[traceql.Intrinsic][]string{
 	traceql.IntrinsicInstrumentationVersion: join(scopePath, "Version"),
 }
 
-// TagValues calls add with the values of attribute a in the block: each
-// element of an array separately; duplicates are possible. With allScopes
+// TagValues calls add with the distinct values of attribute a in the
+// block: each element of an array separately. With allScopes
 // an unscoped name is looked up in every scope (the v1 API), else in span
 // and resource attributes (TraceQL's unscoped name). add returns false to
 // stop early. Intrinsics other than the string ones listed in
@@ -240,10 +242,26 @@ func TagValues(ctx context.Context, r *vparquet.Reader, req TagRequest, a traceq
 	var st TagStats
 	b := newTagBlock(r)
 	more := true
+	type key struct {
+		t traceql.StaticType
+		n int64
+		f float64
+		s string
+		b bool
+	}
+	seen := map[key]bool{}
 	emit := func(v traceql.Static) {
-		if more && !v.IsNil() {
-			more = add(v)
+		if !more || v.IsNil() {
+			return
 		}
+		k := key{v.Type, v.N, v.F, v.S, v.B}
+		if seen[k] {
+			return
+		}
+		v = retain(v)
+		k.s = v.S
+		seen[k] = true
+		more = add(v)
 	}
 	err := b.rowGroups(ctx, req, &st, func(cr *chunkReader) (bool, error) {
 		if a.Intrinsic != traceql.IntrinsicNone {
@@ -311,7 +329,7 @@ func (b *tagBlock) attrValues(cr *chunkReader, base []string, name string, emit 
 	}
 	level := key.maxRep
 	var sel []int32
-	err := cr.scan(key, func(cu *cursor, v parquet.Value) {
+	err := cr.scan(key, func(cu *cursor, v parquet.Value, _ int32) {
 		if cu.defined() && string(v.ByteArray()) == name {
 			sel = append(sel, cu.at(level))
 		}
@@ -335,7 +353,7 @@ func (b *tagBlock) attrValues(cr *chunkReader, base []string, name string, emit 
 			continue
 		}
 		j := 0
-		err := cr.scan(col, func(cu *cursor, v parquet.Value) {
+		err := cr.scan(col, func(cu *cursor, v parquet.Value, _ int32) {
 			if !cu.defined() {
 				return
 			}
