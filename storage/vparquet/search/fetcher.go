@@ -224,8 +224,16 @@ func (b *blockSearch) flushBytes() {
 	}
 }
 
-// next returns the next candidate trace of the block, nil at its end.
-func (b *blockSearch) next(ctx context.Context) (*traceql.Spanset, error) {
+// next returns the next candidate trace of the block, nil at its end. A
+// panic inside the parquet library (corrupt pages) becomes an error naming
+// the block, so one bad block never takes a server down.
+func (b *blockSearch) next(ctx context.Context) (ss *traceql.Spanset, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			m := b.r.Meta()
+			ss, err = nil, fmt.Errorf("block %s/%s: corrupt data: %v", m.TenantID, m.BlockID, p)
+		}
+	}()
 	file := b.r.File()
 	for {
 		if err := ctx.Err(); err != nil {
