@@ -258,6 +258,9 @@ type recordingFetcher struct {
 }
 
 func (r *recordingFetcher) Fetch(ctx context.Context, req traceql.FetchRequest) (traceql.SpansetIterator, error) {
+	// Tags are read from the matching spans afterwards: every attribute
+	// must be there, not only those the filter names.
+	req.SecondPassSelectAll = true
 	it, err := r.f.Fetch(ctx, req)
 	if err != nil {
 		return nil, err

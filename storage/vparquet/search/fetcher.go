@@ -34,6 +34,9 @@ type Stats struct {
 // find candidate rows, and decodes only those rows.
 type Fetcher struct {
 	readers []*vparquet.Reader
+	// fullRows decodes candidate rows whole even when the request names
+	// every attribute it needs (tests compare both second passes).
+	fullRows bool
 
 	blocks, blocksPruned, rowGroups, rowGroupsPruned atomic.Int64
 	inspected, decoded, bytes                        atomic.Int64
@@ -157,6 +160,8 @@ type blockSearch struct {
 	ci    int
 	rr    *rowReader    // candidate rows of the current row group
 	batch []parquet.Row // read ahead, not yet decoded
+	plan  *asmPlan      // second pass from chosen columns; nil: whole rows
+	asm   *assembler
 }
 
 func newBlockSearch(f *Fetcher, r *vparquet.Reader, req traceql.FetchRequest) (*blockSearch, error) {
@@ -196,6 +201,9 @@ func newBlockSearch(f *Fetcher, r *vparquet.Reader, req traceql.FetchRequest) (*
 		b.preds = append(b.preds, p)
 		b.live = append(b.live, make([]bool, len(p.values)+len(p.attrs)))
 	}
+	if !f.fullRows {
+		b.plan = newAsmPlan(si, req)
+	}
 	b.all = len(req.Conditions) == 0 || len(b.preds) == 0 || (!req.AllConditions && hasNone)
 	if b.all {
 		b.preds, b.live = nil, nil
@@ -213,6 +221,10 @@ func (b *blockSearch) endRowGroup() {
 	if b.rr != nil {
 		b.rr.close()
 		b.rr = nil
+	}
+	if b.asm != nil {
+		b.asm.close()
+		b.asm = nil
 	}
 	b.batch = nil
 }
@@ -441,6 +453,20 @@ const decodeBatch = 8
 // decode reads candidate i of the current row group whole, and returns its
 // spans that pass the pushed-down conditions (nil when none does).
 func (b *blockSearch) decode(i int) (*traceql.Spanset, error) {
+	if b.plan != nil {
+		if b.asm == nil {
+			asm, err := b.plan.newAssembler(b.r.File().RowGroups()[b.rg-1], b.ra)
+			if err != nil {
+				return nil, err
+			}
+			b.asm = asm
+		}
+		tr, err := b.asm.read(int64(b.cands[i]))
+		if err != nil {
+			return nil, err
+		}
+		return b.spans(tr), nil
+	}
 	if b.rr == nil {
 		rr, err := newRowReader(b.r.File().RowGroups()[b.rg-1], b.ra)
 		if err != nil {
@@ -466,6 +492,12 @@ func (b *blockSearch) decode(i int) (*traceql.Spanset, error) {
 	if err := b.codec.Decode(row, tr); err != nil {
 		return nil, err
 	}
+	return b.spans(tr), nil
+}
+
+// spans turns a decoded row into the spanset of the spans that pass the
+// pushed-down conditions (nil when none does).
+func (b *blockSearch) spans(tr *vparquet.Trace) *traceql.Spanset {
 	b.f.decoded.Add(1)
 	ss := newSpanset(tr, b.r.Assignment(), b.v4)
 	if len(b.req.Conditions) > 0 {
@@ -478,9 +510,9 @@ func (b *blockSearch) decode(i int) (*traceql.Spanset, error) {
 		ss.Spans = kept
 	}
 	if len(ss.Spans) == 0 {
-		return nil, nil
+		return nil
 	}
-	return ss, nil
+	return ss
 }
 
 // keep applies the pushed-down conditions as the FetchRequest contract
