@@ -237,7 +237,9 @@ func (p *asmPlan) attributes(si *schemaInfo, sc traceql.Scope, set map[string]bo
 	case traceql.ScopeResource:
 		base, ownerLevel, slots, wellKnown = resPath, levelRS, si.a.Resource, v4ResourceColumns
 		owner = func(a *assembly, loc []int32) *[]vparquet.Attribute { return &a.rs(loc).Resource.Attrs }
-		dedicatedOf = func(a *assembly, loc []int32) *vparquet.DedicatedAttributes { return &a.rs(loc).Resource.DedicatedAttributes }
+		dedicatedOf = func(a *assembly, loc []int32) *vparquet.DedicatedAttributes {
+			return &a.rs(loc).Resource.DedicatedAttributes
+		}
 		wellKnownOf = func(a *assembly, loc []int32) *[]vparquet.Attribute { return &a.rs(loc).Resource.WellKnown }
 		if set["service.name"] {
 			c := si.col(join(resPath, "ServiceName")...)
