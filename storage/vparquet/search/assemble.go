@@ -51,6 +51,20 @@ type assembly struct {
 // block, instantiated per row group.
 type asmPlan struct {
 	cols []asmSpec
+	// what the partial rows hold
+	intrinsics map[traceql.Intrinsic]bool
+	names      map[traceql.Scope]map[string]bool
+}
+
+// has reports whether partial rows hold attribute a.
+func (p *asmPlan) has(a traceql.Attribute) bool {
+	if a.Intrinsic != traceql.IntrinsicNone {
+		return p.intrinsics[a.Intrinsic]
+	}
+	if a.Scope == traceql.ScopeNone {
+		return p.names[traceql.ScopeSpan][a.Name] && p.names[traceql.ScopeResource][a.Name]
+	}
+	return p.names[a.Scope][a.Name]
 }
 
 type asmSpec struct {
@@ -72,7 +86,12 @@ func newAsmPlan(si *schemaInfo, req traceql.FetchRequest) *asmPlan {
 	if len(req.Conditions) == 0 || req.SecondPassSelectAll {
 		return nil
 	}
-	p := &asmPlan{}
+	p := &asmPlan{intrinsics: map[traceql.Intrinsic]bool{}}
+	for _, in := range []traceql.Intrinsic{traceql.IntrinsicDuration, traceql.IntrinsicSpanID, traceql.IntrinsicParentID,
+		traceql.IntrinsicNestedSetLeft, traceql.IntrinsicNestedSetRight, traceql.IntrinsicNestedSetParent,
+		traceql.IntrinsicTraceDuration, traceql.IntrinsicTraceRootSpan, traceql.IntrinsicTraceRootService, traceql.IntrinsicTraceID} {
+		p.intrinsics[in] = true
+	}
 	span := func(leaf string, set func(s *vparquet.Span, v parquet.Value)) {
 		c := si.col(join(spanPath, leaf)...)
 		p.add(c, func(a *assembly, loc []int32, def int, v parquet.Value) {
@@ -132,6 +151,7 @@ func newAsmPlan(si *schemaInfo, req traceql.FetchRequest) *asmPlan {
 	// What the query refers to.
 	seen := map[traceql.Attribute]bool{}
 	names := map[traceql.Scope]map[string]bool{}
+	p.names = names
 	want := func(sc traceql.Scope, name string) {
 		if names[sc] == nil {
 			names[sc] = map[string]bool{}
@@ -144,6 +164,24 @@ func newAsmPlan(si *schemaInfo, req traceql.FetchRequest) *asmPlan {
 			continue
 		}
 		seen[a] = true
+		switch a.Intrinsic {
+		case traceql.IntrinsicEventName, traceql.IntrinsicEventTimeSinceStart:
+			p.intrinsics[traceql.IntrinsicEventName] = true
+			p.intrinsics[traceql.IntrinsicEventTimeSinceStart] = true
+		case traceql.IntrinsicLinkTraceID, traceql.IntrinsicLinkSpanID:
+			p.intrinsics[traceql.IntrinsicLinkTraceID] = true
+			p.intrinsics[traceql.IntrinsicLinkSpanID] = true
+		case traceql.IntrinsicInstrumentationName, traceql.IntrinsicInstrumentationVersion:
+			p.intrinsics[traceql.IntrinsicInstrumentationName] = true
+			p.intrinsics[traceql.IntrinsicInstrumentationVersion] = true
+		case traceql.IntrinsicChildCount:
+			p.intrinsics[a.Intrinsic] = true
+			if si.v4 {
+				p.intrinsics[traceql.IntrinsicKind] = true
+			}
+		default:
+			p.intrinsics[a.Intrinsic] = true
+		}
 		switch a.Intrinsic {
 		case traceql.IntrinsicNone:
 		case traceql.IntrinsicName:

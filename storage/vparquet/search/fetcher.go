@@ -465,7 +465,17 @@ func (b *blockSearch) decode(i int) (*traceql.Spanset, error) {
 		if err != nil {
 			return nil, err
 		}
-		return b.spans(tr), nil
+		ss := b.spans(tr)
+		if ss != nil && len(ss.Spans) > 0 {
+			// Whoever asks a span for more than the query named (tag
+			// lookups, a caller's own use) gets the whole row read then.
+			g, row := b.rg-1, b.cands[i]
+			r, f := b.r, b.f
+			ss.Spans[0].(*span).t.partial = &partialRow{has: b.plan.has, load: func() (*vparquet.Trace, error) {
+				return readWholeRow(r, g, row, &f.bytes)
+			}}
+		}
+		return ss, nil
 	}
 	if b.rr == nil {
 		rr, err := newRowReader(b.r.File().RowGroups()[b.rg-1], b.ra)
@@ -513,6 +523,48 @@ func (b *blockSearch) spans(tr *vparquet.Trace) *traceql.Spanset {
 		return nil
 	}
 	return ss
+}
+
+// readWholeRow decodes one row of row group g whole, with a codec of its
+// own (it may run after the search, from whoever holds the spans).
+func readWholeRow(r *vparquet.Reader, g int, row int32, bytes *atomic.Int64) (tr *vparquet.Trace, err error) {
+	meta := r.Meta()
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("block %s/%s: corrupt data: %v", meta.TenantID, meta.BlockID, p)
+		}
+	}()
+	format, err := formatOf(meta.Version)
+	if err != nil {
+		return nil, err
+	}
+	codec, err := format.NewCodec(meta.DedicatedColumns)
+	if err != nil {
+		return nil, err
+	}
+	var n int64
+	defer func() { bytes.Add(n) }()
+	file := r.File()
+	rr, err := newRowReader(file.RowGroups()[g], countingReaderAt{ra: file, n: &n})
+	if err != nil {
+		return nil, err
+	}
+	defer rr.close()
+	rows, err := rr.read([]int32{row})
+	if err != nil {
+		return nil, err
+	}
+	if read := codec.ReadSchema(); !parquet.EqualNodes(read, file.Schema()) {
+		conv, err := parquet.Convert(read, file.Schema())
+		if err != nil {
+			return nil, err
+		}
+		if _, err := conv.Convert(rows); err != nil {
+			return nil, err
+		}
+	}
+	tr = new(vparquet.Trace)
+	return tr, codec.Decode(rows[0], tr)
 }
 
 // keep applies the pushed-down conditions as the FetchRequest contract

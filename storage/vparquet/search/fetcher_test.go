@@ -389,3 +389,75 @@ func TestSecondPassesAgree(t *testing.T) {
 		}
 	}
 }
+
+// collectFetcher keeps every spanset the fetcher hands out.
+type collectFetcher struct {
+	f   traceql.Fetcher
+	got []*traceql.Spanset
+}
+
+func (c *collectFetcher) Fetch(ctx context.Context, req traceql.FetchRequest) (traceql.SpansetIterator, error) {
+	it, err := c.f.Fetch(ctx, req)
+	return &collectIter{it: it, c: c}, err
+}
+
+type collectIter struct {
+	it traceql.SpansetIterator
+	c  *collectFetcher
+}
+
+func (i *collectIter) Next(ctx context.Context) (*traceql.Spanset, error) {
+	ss, err := i.it.Next(ctx)
+	if ss != nil {
+		i.c.got = append(i.c.got, ss)
+	}
+	return ss, err
+}
+func (i *collectIter) Close() { i.it.Close() }
+
+// TestPartialSpansReadWholeOnDemand: spans of the second pass answer
+// attributes the query did not name by reading their row whole (after the
+// search is over), and list every tag.
+func TestPartialSpansReadWholeOnDemand(t *testing.T) {
+	for _, version := range []string{backend.VersionVParquet5, backend.VersionVParquet4} {
+		_, r := writeGenerated(t, version, 51, 60, true)
+		ctx := context.Background()
+		run := func(full bool) []*traceql.Spanset {
+			f := NewFetcher(r)
+			f.fullRows = full
+			c := &collectFetcher{f: f}
+			if _, err := traceql.NewEngine().ExecuteSearch(ctx, `{ status = error }`, c, traceql.SearchOptions{Limit: 1 << 20}); err != nil {
+				t.Fatal(err)
+			}
+			return c.got
+		}
+		part, whole := run(false), run(true)
+		if len(part) == 0 || len(part) != len(whole) {
+			t.Fatalf("%s: %d vs %d spansets", version, len(part), len(whole))
+		}
+		attrs := []traceql.Attribute{
+			traceql.NewScopedAttribute(traceql.ScopeSpan, "http.request.method"),
+			traceql.NewScopedAttribute(traceql.ScopeResource, "k8s.pod.name"),
+			traceql.NewScopedAttribute(traceql.ScopeSpan, "tags"),
+			traceql.NewIntrinsic(traceql.IntrinsicName),
+			traceql.NewIntrinsic(traceql.IntrinsicEventName),
+			traceql.NewScopedAttribute(traceql.ScopeLink, "opentracing.ref_type"),
+		}
+		for i := range part {
+			for j, s := range part[i].Spans {
+				w := whole[i].Spans[j]
+				for _, a := range attrs {
+					if g, e := s.AttributeFor(a), w.AttributeFor(a); g.String() != e.String() {
+						t.Fatalf("%s %s: partial span gives %s, whole row %s", version, a, g, e)
+					}
+				}
+				var pt, wt []string
+				SpanTags(s, func(sc traceql.Scope, n string) { pt = append(pt, sc.String()+"/"+n) })
+				SpanTags(w, func(sc traceql.Scope, n string) { wt = append(wt, sc.String()+"/"+n) })
+				if fmt.Sprint(pt) != fmt.Sprint(wt) || len(pt) == 0 {
+					t.Fatalf("%s: tags %v vs %v", version, pt, wt)
+				}
+			}
+		}
+	}
+}

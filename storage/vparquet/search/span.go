@@ -18,14 +18,68 @@ type trace struct {
 	a          *vparquet.Assignment
 	hasRoot    bool
 	needsCount bool // vParquet4 stores no ChildCount: derive it on first use
+	spans      []*span
+	// partial is set when row holds only some columns (the second pass):
+	// asking for anything else reads the whole row first.
+	partial *partialRow
+}
+
+// partialRow says what a partial row holds and how to read it whole.
+type partialRow struct {
+	has  func(traceql.Attribute) bool
+	load func() (*vparquet.Trace, error)
 }
 
 // span implements traceql.Span over the row model.
 type span struct {
-	t  *trace
-	rs *vparquet.ResourceSpans
-	ss *vparquet.ScopeSpans
-	s  *vparquet.Span
+	t       *trace
+	i, j, k int // position: ResourceSpans[i].ScopeSpans[j].Spans[k]
+	rs      *vparquet.ResourceSpans
+	ss      *vparquet.ScopeSpans
+	s       *vparquet.Span
+}
+
+// whole replaces a partial row by the whole row, keeping span positions.
+// On a read error the partial row stays (what it lacks reads as absent).
+func (t *trace) whole() {
+	p := t.partial
+	if p == nil {
+		return
+	}
+	t.partial = nil
+	row, err := p.load()
+	if err != nil || !sameShape(row, t.row) {
+		return
+	}
+	t.row = row
+	for _, s := range t.spans {
+		s.point()
+	}
+}
+
+func (s *span) point() {
+	s.rs = &s.t.row.ResourceSpans[s.i]
+	s.ss = &s.rs.ScopeSpans[s.j]
+	s.s = &s.ss.Spans[s.k]
+}
+
+// sameShape checks that two rows nest the same number of spans.
+func sameShape(a, b *vparquet.Trace) bool {
+	if len(a.ResourceSpans) != len(b.ResourceSpans) {
+		return false
+	}
+	for i := range a.ResourceSpans {
+		x, y := a.ResourceSpans[i].ScopeSpans, b.ResourceSpans[i].ScopeSpans
+		if len(x) != len(y) {
+			return false
+		}
+		for j := range x {
+			if len(x[j].Spans) != len(y[j].Spans) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // newSpanset turns a row into the engine's spanset with every span.
@@ -51,7 +105,9 @@ func newSpanset(row *vparquet.Trace, a *vparquet.Assignment, v4 bool) *traceql.S
 				if len(s.ParentSpanID) == 0 || allZero(s.ParentSpanID) {
 					t.hasRoot = true
 				}
-				ss.Spans = append(ss.Spans, &span{t: t, rs: rs, ss: sc, s: s})
+				sp := &span{t: t, i: i, j: j, k: k, rs: rs, ss: sc, s: s}
+				t.spans = append(t.spans, sp)
+				ss.Spans = append(ss.Spans, sp)
 			}
 		}
 	}
@@ -91,6 +147,9 @@ func (s *span) NestedSet() (int32, int32, int32) {
 }
 
 func (s *span) AttributeFor(a traceql.Attribute) traceql.Static {
+	if p := s.t.partial; p != nil && !p.has(a) {
+		s.t.whole()
+	}
 	if a.Intrinsic != traceql.IntrinsicNone {
 		return s.intrinsic(a.Intrinsic)
 	}

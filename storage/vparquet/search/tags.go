@@ -400,6 +400,7 @@ func SpanTags(s traceql.Span, fn func(scope traceql.Scope, name string)) bool {
 	if !ok {
 		return false
 	}
+	sp.t.whole() // every attribute, not only those a query named
 	a := sp.t.a
 	generic := func(sc traceql.Scope, attrs []vparquet.Attribute) {
 		for i := range attrs {
