@@ -199,7 +199,8 @@ func BenchmarkTagValues(b *testing.B) {
 	}{
 		{"resource.service.name", traceql.NewScopedAttribute(traceql.ScopeResource, "service.name")},
 		{"span.http.request.method-dedicated", traceql.NewScopedAttribute(traceql.ScopeSpan, "http.request.method")},
-		{"span.http.status_code-generic", traceql.NewScopedAttribute(traceql.ScopeSpan, "http.status_code")},
+		{"span.http.status_code-dedicated-int", traceql.NewScopedAttribute(traceql.ScopeSpan, "http.status_code")},
+		{"span.http.response.status_code-dedicated-int", traceql.NewScopedAttribute(traceql.ScopeSpan, "http.response.status_code")},
 		{"span.load-generic-float", traceql.NewScopedAttribute(traceql.ScopeSpan, "load")},
 		{"name", traceql.NewIntrinsic(traceql.IntrinsicName)},
 	}

@@ -83,6 +83,12 @@ func (b *tagBlock) rowGroups(ctx context.Context, req TagRequest, st *TagStats, 
 // distinct calls fn with every distinct defined value of col in the row
 // group: the dictionary when it lists every value, else a scan.
 func distinct(cr *chunkReader, col *column, fn func(v parquet.Value)) error {
+	if lo, hi, ok := cr.bounds(col); ok && parquet.Equal(lo, hi) {
+		// Statistics exist only for defined values, all of them between
+		// min and max: one value, no need to read a page.
+		fn(lo)
+		return nil
+	}
 	if col.kind == parquet.ByteArray {
 		d, err := cr.dictionary(col)
 		if err != nil {
