@@ -102,11 +102,30 @@ func distinct(cr *chunkReader, col *column, fn func(v parquet.Value)) error {
 		}
 	}
 	var seen dictCache
+	fixed := map[uint64]bool{} // numbers and booleans by their bits
 	return cr.scan(col, func(cu *cursor, v parquet.Value, di int32) {
-		if cu.defined() && seen.get(di) == 0 {
-			seen.put(di, true) // each dictionary entry once
-			fn(v)
+		if !cu.defined() {
+			return
 		}
+		if di >= 0 {
+			if seen.get(di) == 0 {
+				seen.put(di, true) // each dictionary entry once
+				fn(v)
+			}
+			return
+		}
+		switch v.Kind() {
+		case parquet.Int32, parquet.Int64, parquet.Double, parquet.Boolean:
+			bits := v.Uint64()
+			if v.Kind() == parquet.Boolean && v.Boolean() {
+				bits = 1
+			}
+			if fixed[bits] {
+				return
+			}
+			fixed[bits] = true
+		}
+		fn(v)
 	})
 }
 
