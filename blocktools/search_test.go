@@ -12,11 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
 	"github.com/tempoctl/tempoctl/blocktools"
 	"github.com/tempoctl/tempoctl/model"
 	"github.com/tempoctl/tempoctl/storage/backend"
 	"github.com/tempoctl/tempoctl/traceql"
-	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
 func searchFixtures(t testing.TB) string {
