@@ -1,8 +1,21 @@
-// Package search runs TraceQL over vParquet blocks: a traceql.Fetcher that
-// prunes blocks by their meta time range and row groups by column
-// statistics and dictionaries, reads only the columns of the pushed-down
-// conditions to find candidate traces (tracking rows and nested entities by
-// repetition levels), and decodes only the candidate rows into spans that
-// answer the engine from the row model, with the stored nested-set numbers.
-// It also lists tag names and values over the same columns.
+// Package search runs TraceQL over vParquet blocks (both versions).
+//
+// Fetcher is a traceql.Fetcher. For each block it
+//   - skips the block when its meta time range misses the request;
+//   - skips a row group when the trace time statistics, or the statistics
+//     and complete dictionaries of the condition columns (intrinsics,
+//     dedicated slots, vParquet4 well-known columns, attribute keys), show
+//     that nothing in it can match;
+//   - reads only the condition columns, page by page, tracking rows by
+//     repetition level 0 and rs/ss/span/attribute ordinals by the deeper
+//     levels, so conditions combine per span, and keeps the rows where some
+//     span can match (a superset: the engine evaluates the query again);
+//   - reads those rows: from the columns the query names plus what every
+//     result needs (IDs, times, nested sets, root names, service stats), or
+//     whole when the request does not list what it needs ({}, select all).
+//     A partial row reads itself whole when asked for anything else.
+//
+// Spans answer from the row model with the stored nested-set numbers.
+// TagNames and TagValues list attribute names and values from the same
+// columns, mostly from their dictionaries.
 package search
