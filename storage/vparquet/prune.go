@@ -12,22 +12,17 @@ import (
 // and whether its encoding and codec are overridden.
 type LeafRule func(path []string) (keep bool, enc encoding.Encoding, codec compress.Codec)
 
-// Prune returns the schema with leaves dropped by rule, groups left empty
-// dropped too, and the mapping from full leaf index to pruned leaf index
-// (-1 when dropped).
-func Prune(name string, full *parquet.Schema, rule LeafRule) (*parquet.Schema, []int) {
-	var mapping []int
-	next := 0
+// Prune returns the schema with leaves dropped by rule and groups left empty
+// dropped too. Rows are written from the full row model: parquet-go maps the
+// pruned schema's fields to struct fields by name.
+func Prune(name string, full *parquet.Schema, rule LeafRule) *parquet.Schema {
 	var walk func(n parquet.Node, path []string) (parquet.Node, bool)
 	walk = func(n parquet.Node, path []string) (parquet.Node, bool) {
 		if n.Leaf() {
 			keep, enc, codec := rule(path)
 			if !keep {
-				mapping = append(mapping, -1)
 				return nil, false
 			}
-			mapping = append(mapping, next)
-			next++
 			if enc != nil || codec != nil {
 				return &leafNode{Node: n, enc: enc, codec: codec}, true
 			}
@@ -46,7 +41,7 @@ func Prune(name string, full *parquet.Schema, rule LeafRule) (*parquet.Schema, [
 		return &groupNode{Node: n, fields: fields}, true
 	}
 	root, _ := walk(full, nil)
-	return parquet.NewSchema(name, root), mapping
+	return parquet.NewSchema(name, root)
 }
 
 type groupNode struct {
@@ -84,17 +79,4 @@ func (l *leafNode) Compression() compress.Codec {
 		return l.codec
 	}
 	return l.Node.Compression()
-}
-
-// RemapRow keeps the values of kept columns, renumbered by mapping.
-func RemapRow(row parquet.Row, mapping []int) parquet.Row {
-	out := row[:0]
-	for _, v := range row {
-		to := mapping[v.Column()]
-		if to < 0 {
-			continue
-		}
-		out = append(out, v.Level(v.RepetitionLevel(), v.DefinitionLevel(), to))
-	}
-	return out
 }

@@ -46,7 +46,7 @@ func (f format) NewCodec(dc backend.DedicatedColumns) (vparquet.Codec, error) {
 			used[scope+"/"+s.Column()] = s
 		}
 	}
-	c.write, c.mapping = vparquet.Prune("Trace", c.full, func(path []string) (bool, encoding.Encoding, compress.Codec) {
+	c.write = vparquet.Prune("Trace", c.full, func(path []string) (bool, encoding.Encoding, compress.Codec) {
 		scope := DedicatedScope(path)
 		if scope == "" {
 			return true, nil, nil
@@ -85,7 +85,6 @@ func DedicatedScope(path []string) string {
 
 type codec struct {
 	full, write *parquet.Schema
-	mapping     []int
 	a           *vparquet.Assignment
 	blob        [][]string
 }
