@@ -37,6 +37,9 @@ type Fetcher struct {
 	// fullRows decodes candidate rows whole even when the request names
 	// every attribute it needs (tests compare both second passes).
 	fullRows bool
+	// rgFrom and rgTo limit each block to row groups [rgFrom, rgTo) (a
+	// query frontend's shard of a large block); rgTo 0 = to the end.
+	rgFrom, rgTo int
 
 	blocks, blocksPruned, rowGroups, rowGroupsPruned atomic.Int64
 	inspected, decoded, bytes                        atomic.Int64
@@ -45,6 +48,17 @@ type Fetcher struct {
 // NewFetcher searches the given blocks in order.
 func NewFetcher(readers ...*vparquet.Reader) *Fetcher {
 	return &Fetcher{readers: readers}
+}
+
+// RowGroups limits the search of each block to count row groups from
+// start (count <= 0: to the last), so one large block can be split into
+// jobs. It returns f.
+func (f *Fetcher) RowGroups(start, count int) *Fetcher {
+	f.rgFrom, f.rgTo = max(start, 0), 0
+	if count > 0 {
+		f.rgTo = f.rgFrom + count
+	}
+	return f
 }
 
 // Stats returns the counters so far.
@@ -156,6 +170,7 @@ type blockSearch struct {
 	start, end *column // trace time columns
 
 	rg    int
+	rgEnd int // row groups [rg, rgEnd) are searched
 	cands []int32
 	ci    int
 	rr    *rowReader    // candidate rows of the current row group
@@ -208,7 +223,12 @@ func newBlockSearch(f *Fetcher, r *vparquet.Reader, req traceql.FetchRequest) (*
 	if b.all {
 		b.preds, b.live = nil, nil
 	}
-	f.rowGroups.Add(int64(len(file.RowGroups())))
+	n := len(file.RowGroups())
+	b.rg, b.rgEnd = min(f.rgFrom, n), n
+	if f.rgTo > 0 {
+		b.rgEnd = min(f.rgTo, n)
+	}
+	f.rowGroups.Add(int64(b.rgEnd - b.rg))
 	return b, nil
 }
 
@@ -246,7 +266,6 @@ func (b *blockSearch) next(ctx context.Context) (ss *traceql.Spanset, err error)
 			ss, err = nil, fmt.Errorf("block %s/%s: corrupt data: %v", m.TenantID, m.BlockID, p)
 		}
 	}()
-	file := b.r.File()
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -265,7 +284,7 @@ func (b *blockSearch) next(ctx context.Context) (ss *traceql.Spanset, err error)
 		}
 		b.endRowGroup()
 		b.flushBytes()
-		if b.rg >= len(file.RowGroups()) {
+		if b.rg >= b.rgEnd {
 			return nil, nil
 		}
 		g := b.rg
