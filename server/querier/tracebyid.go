@@ -1,11 +1,14 @@
 package querier
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tempoctl/tempoctl/model"
@@ -34,6 +37,13 @@ type TraceByIDRequest struct {
 	// AllowPartial returns a trace cut at max_bytes_per_trace with Partial
 	// set (v2) instead of a *TooLargeError (v1).
 	AllowPartial bool
+
+	// A query frontend's shard: Blocks, when not nil, are the blocks to
+	// look in (the block list is then neither read nor re-read on a miss);
+	// BlockStart..BlockEnd (inclusive, when BlockEnd is not zero) restricts
+	// the blocks to that ID range (spec/http-api.md §7.3 blockStart/End).
+	Blocks               []*backend.BlockMeta
+	BlockStart, BlockEnd uuid.UUID
 }
 
 // TraceByIDResult is a trace combined from every place holding part of it.
@@ -53,6 +63,17 @@ type TraceByIDResult struct {
 // FindTraceByID looks id up in live data and in the tenant's blocks (bloom
 // filter first), and combines the parts, dropping duplicate spans.
 func (q *Querier) FindTraceByID(ctx context.Context, req TraceByIDRequest) (*TraceByIDResult, error) {
+	res, err := q.FindTraceByIDShard(ctx, req)
+	if err == nil && res.Found {
+		q.bytesInspected.WithLabelValues(req.Tenant).Add(float64(res.InspectedBytes))
+	}
+	return res, err
+}
+
+// FindTraceByIDShard is FindTraceByID without counting the bytes read in
+// tempo_query_frontend_bytes_inspected_total: a frontend running shards
+// counts their sum.
+func (q *Querier) FindTraceByIDShard(ctx context.Context, req TraceByIDRequest) (*TraceByIDResult, error) {
 	mode := req.Mode
 	if mode == "" {
 		mode = ModeAll
@@ -85,7 +106,7 @@ func (q *Querier) FindTraceByID(ctx context.Context, req TraceByIDRequest) (*Tra
 		// A trace flushed since the block list was read is neither live
 		// nor in the cached list: on a miss, read the list again (at most
 		// every missRefresh) and look once more.
-		if len(parts) == 0 && q.blocklistAge(req.Tenant) > missRefresh {
+		if len(parts) == 0 && req.Blocks == nil && q.blocklistAge(req.Tenant) > missRefresh {
 			q.InvalidateBlocklist(req.Tenant)
 			if blockParts, err = q.traceFromBlocks(ctx, req, res, &srcs); err != nil {
 				return nil, err
@@ -102,7 +123,6 @@ func (q *Querier) FindTraceByID(ctx context.Context, req TraceByIDRequest) (*Tra
 	for _, p := range parts {
 		res.InspectedBytes += uint64(sizer.TracesSize(p))
 	}
-	q.bytesInspected.WithLabelValues(req.Tenant).Add(float64(res.InspectedBytes))
 	res.Found = true
 	max := 0
 	if q.cfg.MaxBytesPerTrace != nil {
@@ -154,6 +174,10 @@ func dedup(td ptrace.Traces) ptrace.Traces {
 	}
 	return td
 }
+
+// CutTrace combines parts in order while the result stays within max
+// bytes (a partial trace; a frontend cuts its shards' answers with it).
+func CutTrace(parts []ptrace.Traces, max int) ptrace.Traces { return cutAt(parts, max) }
 
 // cutAt combines parts in order while the result stays within max bytes.
 func cutAt(parts []ptrace.Traces, max int) ptrace.Traces {
@@ -216,7 +240,10 @@ func firstSpans(td ptrace.Traces, n int) ptrace.Traces {
 // traceFromBlocks returns the parts of the trace held by blocks, newest
 // block first.
 func (q *Querier) traceFromBlocks(ctx context.Context, req TraceByIDRequest, res *TraceByIDResult, srcs *sourceErrors) ([]ptrace.Traces, error) {
-	metas, err := q.blocks(ctx, req.Tenant)
+	metas, err := req.Blocks, error(nil)
+	if metas == nil {
+		metas, err = q.blocks(ctx, req.Tenant)
+	}
 	if err != nil {
 		if canceled(ctx, err) {
 			return nil, err
@@ -226,6 +253,11 @@ func (q *Querier) traceFromBlocks(ctx context.Context, req TraceByIDRequest, res
 		return nil, nil
 	}
 	metas = inRange(metas, req.Start, req.End)
+	if req.BlockEnd != (uuid.UUID{}) {
+		metas = slices.DeleteFunc(metas, func(m *backend.BlockMeta) bool {
+			return bytes.Compare(m.BlockID[:], req.BlockStart[:]) < 0 || bytes.Compare(m.BlockID[:], req.BlockEnd[:]) > 0
+		})
+	}
 	newestFirst(metas)
 
 	// Bloom filters first (cached, cheap); then read the candidates.
