@@ -47,6 +47,8 @@ type collector struct {
 	bytes    int
 	repeats  int
 	full     bool
+	// inspected is the bytes read so far (for TagProgress).
+	inspected uint64
 
 	names  map[string]map[string]struct{}
 	values map[TagValue]struct{}
@@ -55,6 +57,18 @@ type collector struct {
 func newCollector(maxBytes, limit, stale int) *collector {
 	return &collector{maxBytes: maxBytes, limit: limit, stale: stale,
 		names: map[string]map[string]struct{}{}, values: map[TagValue]struct{}{}}
+}
+
+func (c *collector) addInspected(n uint64) {
+	c.mu.Lock()
+	c.inspected += n
+	c.mu.Unlock()
+}
+
+func (c *collector) inspectedBytes() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.inspected
 }
 
 // done reports whether collecting should stop (a limit was reached).

@@ -13,6 +13,9 @@ import (
 type resultSet struct {
 	byID  map[string]*traceql.TraceSearchMetadata
 	order []string
+	// changed, when not nil, collects the IDs added or merged into since
+	// SearchProgress last read them.
+	changed map[string]struct{}
 }
 
 func newResultSet() *resultSet {
@@ -23,6 +26,9 @@ func (rs *resultSet) len() int { return len(rs.order) }
 
 func (rs *resultSet) add(traces []*traceql.TraceSearchMetadata) {
 	for _, t := range traces {
+		if rs.changed != nil {
+			rs.changed[t.TraceID] = struct{}{}
+		}
 		if have, ok := rs.byID[t.TraceID]; ok {
 			mergeTrace(have, t)
 			continue
@@ -109,15 +115,7 @@ func MergeSearchResponses(limit int, resps ...*traceql.SearchResponse) *traceql.
 	m := &traceql.SearchMetrics{}
 	for _, r := range resps {
 		rs.add(r.Traces)
-		if x := r.Metrics; x != nil {
-			m.InspectedTraces += x.InspectedTraces
-			m.InspectedBytes += x.InspectedBytes
-			m.TotalBlocks += x.TotalBlocks
-			m.CompletedJobs += x.CompletedJobs
-			m.TotalJobs += x.TotalJobs
-			m.TotalBlockBytes += x.TotalBlockBytes
-			m.InspectedSpans += x.InspectedSpans
-		}
+		addMetrics(m, r.Metrics)
 	}
 	if limit <= 0 {
 		limit = DefaultSearchLimit

@@ -31,6 +31,8 @@ type SearchRequest struct {
 	Limit int
 	// SpansPerSpanSet is the spans listed per spanset (0 = unlimited).
 	SpansPerSpanSet int
+	// Progress, when set, reports partial results while the search runs.
+	Progress *SearchProgress
 }
 
 // Search runs the query over live data and the tenant's blocks overlapping
@@ -85,11 +87,15 @@ func (q *Querier) Search(ctx context.Context, req SearchRequest) (*traceql.Searc
 	}
 	if q.hasLive() {
 		run.metrics.TotalJobs++
+	}
+	req.Progress.attach(run)
+	if q.hasLive() {
 		run.searchLive(ctx)
 	}
 	if !run.done() {
 		q.forEachBlock(ctx, metas, run.searchBlock)
 	}
+	req.Progress.finish(run)
 	if run.fatal != nil {
 		return nil, run.fatal
 	}

@@ -34,6 +34,8 @@ type TagsRequest struct {
 	// Limit is the most names per scope (0 = unlimited); MaxStaleValues
 	// stops the scan after that many already-seen names in a row.
 	Limit, MaxStaleValues int
+	// Progress, when set, reports the names found while the query runs.
+	Progress *TagProgress
 }
 
 // TagsResult maps a scope to its sorted names; scopes without names are
@@ -74,6 +76,7 @@ func (q *Querier) TagNames(ctx context.Context, req TagsRequest) (*TagsResult, e
 	res := &TagsResult{Scopes: map[string][]string{}}
 	if len(want) > 0 {
 		c := newCollector(q.cfg.MaxBytesPerTagValues, req.Limit, req.MaxStaleValues)
+		req.Progress.attach(c)
 		src := tagSource{Tenant: req.Tenant, Query: req.Query, Start: req.Start, End: req.End}
 		add := func(sc traceql.Scope, name string) {
 			if want[sc.String()] {
@@ -114,6 +117,8 @@ type TagValuesRequest struct {
 	Query                 string
 	Start, End            time.Time
 	Limit, MaxStaleValues int
+	// Progress, when set, reports the values found while the query runs.
+	Progress *TagProgress
 }
 
 // TagValuesResult holds distinct typed values, sorted by value.
@@ -157,6 +162,7 @@ func (q *Querier) TagValues(ctx context.Context, req TagValuesRequest) (*TagValu
 		return &TagValuesResult{}, nil
 	}
 	c := newCollector(q.cfg.MaxBytesPerTagValues, req.Limit, req.MaxStaleValues)
+	req.Progress.attach(c)
 	src := tagSource{Tenant: req.Tenant, Query: req.Query, Start: req.Start, End: req.End}
 	lookups := []traceql.Attribute{t.attr}
 	if t.anyScope {
@@ -212,7 +218,7 @@ func (q *Querier) scanTags(ctx context.Context, src tagSource, c *collector, sca
 		bytes uint64
 		mu    sync.Mutex
 	)
-	addBytes := func(n uint64) { mu.Lock(); bytes += n; mu.Unlock() }
+	addBytes := func(n uint64) { mu.Lock(); bytes += n; mu.Unlock(); c.addInspected(n) }
 
 	if q.hasLive() {
 		n, err := q.liveTags(ctx, src, filter, c, scan.live)
