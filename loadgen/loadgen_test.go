@@ -7,8 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/ptrace"
-
+	"github.com/tempoctl/tempoctl/model/otlpwire"
 	"github.com/tempoctl/tempoctl/server/pusher"
 	"github.com/tempoctl/tempoctl/server/receiver"
 )
@@ -21,11 +20,11 @@ type countingPusher struct {
 	refuse  bool
 }
 
-func (p *countingPusher) Push(_ context.Context, tenant string, td ptrace.Traces) error {
+func (p *countingPusher) Push(_ context.Context, tenant string, b *otlpwire.Batch) error {
 	if p.refuse {
 		return &pusher.LimitError{Tenant: tenant, Limit: "test", Detail: "refused"}
 	}
-	p.spans.Add(int64(td.SpanCount()))
+	p.spans.Add(int64(b.SpanCount))
 	p.mu.Lock()
 	p.tenants[tenant]++
 	p.mu.Unlock()

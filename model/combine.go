@@ -131,3 +131,45 @@ func TimeRange(td ptrace.Traces) (start, end uint64, ok bool) {
 	}
 	return start, end, ok
 }
+
+// Dedupe drops duplicate spans from td in place (same rule as Combine: the
+// first copy wins; emptied groups are dropped) and returns it.
+func Dedupe(td ptrace.Traces) ptrace.Traces {
+	seen := make(map[spanKey]struct{}, td.SpanCount())
+	dup := false
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len() && !dup; i++ {
+		sss := rss.At(i).ScopeSpans()
+		for j := 0; j < sss.Len() && !dup; j++ {
+			spans := sss.At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				sp := spans.At(k)
+				key := spanKey{sp.SpanID(), sp.Kind()}
+				if _, ok := seen[key]; ok {
+					dup = true
+					break
+				}
+				seen[key] = struct{}{}
+			}
+		}
+	}
+	if !dup {
+		return td
+	}
+	clear(seen)
+	rss.RemoveIf(func(rs ptrace.ResourceSpans) bool {
+		rs.ScopeSpans().RemoveIf(func(ss ptrace.ScopeSpans) bool {
+			ss.Spans().RemoveIf(func(sp ptrace.Span) bool {
+				key := spanKey{sp.SpanID(), sp.Kind()}
+				if _, ok := seen[key]; ok {
+					return true
+				}
+				seen[key] = struct{}{}
+				return false
+			})
+			return ss.Spans().Len() == 0
+		})
+		return rs.ScopeSpans().Len() == 0
+	})
+	return td
+}

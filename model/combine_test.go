@@ -61,6 +61,20 @@ func TestCombine(t *testing.T) {
 			if got.ResourceSpans().Len() != tt.wantRS {
 				t.Errorf("resource spans = %d, want %d", got.ResourceSpans().Len(), tt.wantRS)
 			}
+			// Dedupe of the parts laid end to end drops the same spans.
+			all := ptrace.NewTraces()
+			for _, p := range tt.parts {
+				cp := ptrace.NewTraces()
+				p.CopyTo(cp)
+				cp.ResourceSpans().MoveAndAppendTo(all.ResourceSpans())
+			}
+			d := Dedupe(all)
+			if d.SpanCount() != tt.wantSpans || d.ResourceSpans().Len() != tt.wantRS {
+				t.Errorf("Dedupe: %d spans in %d resources, want %d in %d", d.SpanCount(), d.ResourceSpans().Len(), tt.wantSpans, tt.wantRS)
+			}
+			if want, got := spanIDs(got), spanIDs(d); len(want) != len(got) {
+				t.Errorf("Dedupe kept %v, Combine %v", got, want)
+			}
 		})
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tempoctl/tempoctl/model"
+	"github.com/tempoctl/tempoctl/model/otlpwire"
 	"github.com/tempoctl/tempoctl/server/api"
 	"github.com/tempoctl/tempoctl/server/compactor"
 	"github.com/tempoctl/tempoctl/server/config"
@@ -256,11 +257,11 @@ func (a *App) initIngester() (services.Service, error) {
 	cfg := a.cfg.Ingester
 	// Distributor-only processes push here over gRPC. Registered now, before
 	// the gRPC server serves; pushes before the ingester runs are refused.
-	ingesterclient.Register(a.server.GRPC, pusherFunc(func(ctx context.Context, tenant string, td ptrace.Traces) error {
+	ingesterclient.Register(a.server.GRPC, pusherFunc(func(ctx context.Context, tenant string, b *otlpwire.Batch) error {
 		if a.ing == nil {
 			return errors.New("ingester is starting")
 		}
-		return a.ing.Push(ctx, tenant, td)
+		return a.ing.Push(ctx, tenant, b)
 	}))
 	return services.NewIdleService(func(ctx context.Context) error {
 		w, err := wal.Open(a.cfg.Storage.Trace.WAL)
@@ -329,10 +330,10 @@ func (a *App) initDistributor() (services.Service, error) {
 	}), nil
 }
 
-type pusherFunc func(ctx context.Context, tenant string, td ptrace.Traces) error
+type pusherFunc func(ctx context.Context, tenant string, b *otlpwire.Batch) error
 
-func (f pusherFunc) Push(ctx context.Context, tenant string, td ptrace.Traces) error {
-	return f(ctx, tenant, td)
+func (f pusherFunc) Push(ctx context.Context, tenant string, b *otlpwire.Batch) error {
+	return f(ctx, tenant, b)
 }
 
 func (a *App) initQuerier() (services.Service, error) {

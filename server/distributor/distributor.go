@@ -8,11 +8,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
-	"go.opentelemetry.io/collector/pdata/ptrace"
 	"golang.org/x/time/rate"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/tempoctl/tempoctl/model/otlpwire"
 	"github.com/tempoctl/tempoctl/server/overrides"
 	"github.com/tempoctl/tempoctl/server/pusher"
 )
@@ -34,7 +34,6 @@ type Distributor struct {
 	bytesReceived *prometheus.CounterVec
 	discarded     *prometheus.CounterVec
 	observe       func(route, code string, d time.Duration)
-	sizer         ptrace.ProtoMarshaler
 }
 
 // New returns a distributor that forwards to next. observe records each push
@@ -49,8 +48,9 @@ func New(next pusher.Pusher, limits *overrides.Overrides, reg prometheus.Registe
 	}
 }
 
-// Push implements pusher.Pusher for the receivers.
-func (d *Distributor) Push(ctx context.Context, tenant string, td ptrace.Traces) (err error) {
+// Push implements pusher.Pusher for the receivers. The batch was checked by
+// otlpwire.Parse (IDs, structure): what is left are the tenant's limits.
+func (d *Distributor) Push(ctx context.Context, tenant string, b *otlpwire.Batch) (err error) {
 	start := time.Now()
 	defer func() {
 		code := "200"
@@ -66,12 +66,8 @@ func (d *Distributor) Push(ctx context.Context, tenant string, td ptrace.Traces)
 			d.observe(PushRoute, code, time.Since(start))
 		}
 	}()
-	spans := td.SpanCount()
-	size := d.sizer.TracesSize(td)
-	if err := validate(td); err != nil {
-		d.discarded.WithLabelValues("invalid_trace_id", tenant).Add(float64(spans))
-		return status.Error(codes.InvalidArgument, err.Error())
-	}
+	spans := b.SpanCount
+	size := len(b.Raw)
 	l := d.limits.For(tenant)
 	if l.IngestionRateLimitBytes > 0 && !d.limiter(tenant, l).AllowN(time.Now(), size) {
 		d.discarded.WithLabelValues("rate_limited", tenant).Add(float64(spans))
@@ -80,12 +76,12 @@ func (d *Distributor) Push(ctx context.Context, tenant string, td ptrace.Traces)
 	}
 	if l.MaxBytesPerTrace > 0 && size > l.MaxBytesPerTrace {
 		// Cheap bound: the whole request; a single trace cannot be larger.
-		if err := checkTraceSizes(td, l.MaxBytesPerTrace); err != nil {
+		if err := checkTraceSizes(b, l.MaxBytesPerTrace); err != nil {
 			d.discarded.WithLabelValues("trace_too_large", tenant).Add(float64(spans))
 			return &pusher.LimitError{Tenant: tenant, Limit: "max_bytes_per_trace", Detail: err.Error()}
 		}
 	}
-	if err := d.next.Push(ctx, tenant, td); err != nil {
+	if err := d.next.Push(ctx, tenant, b); err != nil {
 		if _, ok := err.(*pusher.LimitError); ok {
 			d.discarded.WithLabelValues("live_traces_exceeded", tenant).Add(float64(spans))
 		}
@@ -94,6 +90,12 @@ func (d *Distributor) Push(ctx context.Context, tenant string, td ptrace.Traces)
 	d.spansReceived.WithLabelValues(tenant).Add(float64(spans))
 	d.bytesReceived.WithLabelValues(tenant).Add(float64(size))
 	return nil
+}
+
+// Discarded counts spans refused before they reached Push (a receiver
+// found the request invalid).
+func (d *Distributor) Discarded(tenant, reason string, spans int) {
+	d.discarded.WithLabelValues(reason, tenant).Add(float64(spans))
 }
 
 func (d *Distributor) limiter(tenant string, l overrides.Limits) *rate.Limiter {
@@ -109,26 +111,4 @@ func (d *Distributor) limiter(tenant string, l overrides.Limits) *rate.Limiter {
 		lim.SetBurst(burst)
 	}
 	return lim
-}
-
-// validate refuses spans without a trace or span ID: they could never be
-// found again.
-func validate(td ptrace.Traces) error {
-	rss := td.ResourceSpans()
-	for i := 0; i < rss.Len(); i++ {
-		sss := rss.At(i).ScopeSpans()
-		for j := 0; j < sss.Len(); j++ {
-			spans := sss.At(j).Spans()
-			for k := 0; k < spans.Len(); k++ {
-				s := spans.At(k)
-				if s.TraceID().IsEmpty() {
-					return fmt.Errorf("span %q has an empty trace ID", s.Name())
-				}
-				if s.SpanID().IsEmpty() {
-					return fmt.Errorf("span %q of trace %s has an empty span ID", s.Name(), s.TraceID())
-				}
-			}
-		}
-	}
-	return nil
 }

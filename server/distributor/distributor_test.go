@@ -10,20 +10,18 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/tempoctl/tempoctl/internal/tracegen"
+	"github.com/tempoctl/tempoctl/model/otlpwire"
 	"github.com/tempoctl/tempoctl/server/overrides"
 	"github.com/tempoctl/tempoctl/server/pusher"
 )
 
 type sink struct{ spans int }
 
-func (s *sink) Push(_ context.Context, _ string, td ptrace.Traces) error {
-	s.spans += td.SpanCount()
+func (s *sink) Push(_ context.Context, _ string, b *otlpwire.Batch) error {
+	s.spans += b.SpanCount
 	return nil
 }
 
@@ -40,19 +38,16 @@ func newDist(t testing.TB, l overrides.Limits) (*Distributor, *sink, *prometheus
 func TestPushValidatesAndLimits(t *testing.T) {
 	g := tracegen.New(1, tracegen.Config{MinSpans: 10, MaxSpans: 10})
 	_, good := g.Trace()
-	noTraceID := ptrace.NewTraces()
-	noTraceID.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty().SetSpanID(pcommon.SpanID{1})
 	tests := []struct {
 		name      string
 		limits    overrides.Limits
 		td        ptrace.Traces
 		pushes    int
-		wantErr   string // "", "invalid", "limit"
+		wantErr   string // "", "limit"
 		limitName string
 		reason    string
 	}{
 		{"accepted", overrides.Limits{}, good, 1, "", "", ""},
-		{"empty trace id refused with InvalidArgument", overrides.Limits{}, noTraceID, 1, "invalid", "", "invalid_trace_id"},
 		{"rate limit refuses the second push", overrides.Limits{IngestionRateLimitBytes: 1, IngestionBurstSizeBytes: good.SpanCount() * 300}, good, 3, "limit", "ingestion_rate_limit_bytes", "rate_limited"},
 		{"trace too large", overrides.Limits{MaxBytesPerTrace: 100}, good, 1, "limit", "max_bytes_per_trace", "trace_too_large"},
 	}
@@ -61,7 +56,7 @@ func TestPushValidatesAndLimits(t *testing.T) {
 			d, s, reg := newDist(t, tc.limits)
 			var err error
 			for i := 0; i < tc.pushes; i++ {
-				err = d.Push(context.Background(), "acme", tc.td)
+				err = d.Push(context.Background(), "acme", batch(t, tc.td))
 			}
 			switch tc.wantErr {
 			case "":
@@ -70,10 +65,6 @@ func TestPushValidatesAndLimits(t *testing.T) {
 				}
 				if v := testutil.ToFloat64(d.spansReceived.WithLabelValues("acme")); v != float64(tc.td.SpanCount()) {
 					t.Fatalf("spans_received %v", v)
-				}
-			case "invalid":
-				if status.Code(err) != codes.InvalidArgument || s.spans != 0 {
-					t.Fatalf("err %v, %d spans forwarded", err, s.spans)
 				}
 			case "limit":
 				var le *pusher.LimitError
@@ -98,13 +89,14 @@ func BenchmarkPush(b *testing.B) {
 		_, tr := g.Trace()
 		tr.ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
 	}
+	bt := batch(b, td)
 	d, _, _ := newDist(b, overrides.DefaultLimits())
 	d.limits = mustOverrides(b, overrides.Limits{})
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
-		if err := d.Push(context.Background(), "t", td); err != nil {
+		if err := d.Push(context.Background(), "t", bt); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -117,4 +109,21 @@ func mustOverrides(b testing.TB, l overrides.Limits) *overrides.Overrides {
 		b.Fatal(err)
 	}
 	return o
+}
+
+func batch(t testing.TB, td ptrace.Traces) *otlpwire.Batch {
+	t.Helper()
+	b, err := otlpwire.FromTraces(td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestInvalidRequestsAreCountedAsDiscarded(t *testing.T) {
+	d, _, _ := newDist(t, overrides.Limits{})
+	d.Discarded("acme", "invalid_trace_id", 7)
+	if v := testutil.ToFloat64(d.discarded.WithLabelValues("invalid_trace_id", "acme")); v != 7 {
+		t.Fatalf("discarded %v", v)
+	}
 }

@@ -3,18 +3,15 @@ package distributor
 import (
 	"fmt"
 
-	"go.opentelemetry.io/collector/pdata/ptrace"
-
-	"github.com/tempoctl/tempoctl/model"
+	"github.com/tempoctl/tempoctl/model/otlpwire"
 )
 
-// checkTraceSizes reports the first trace in td above max bytes.
-func checkTraceSizes(td ptrace.Traces, max int) error {
-	var sizer ptrace.ProtoMarshaler
-	ids, parts := model.SplitByTraceID(td)
-	for _, id := range ids {
-		if n := sizer.TracesSize(parts[id]); n > max {
-			return fmt.Errorf("trace %s is %d bytes in this request, limit %d", id, n, max)
+// checkTraceSizes reports the first trace in b above max bytes (its spans'
+// encoded size in this request).
+func checkTraceSizes(b *otlpwire.Batch, max int) error {
+	for _, t := range b.Traces {
+		if t.Bytes > max {
+			return fmt.Errorf("trace %s is %d bytes in this request, limit %d", t.ID, t.Bytes, max)
 		}
 	}
 	return nil

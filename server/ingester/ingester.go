@@ -1,6 +1,7 @@
 package ingester
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/tempoctl/tempoctl/blocktools"
 	"github.com/tempoctl/tempoctl/model"
+	"github.com/tempoctl/tempoctl/model/otlpwire"
 	"github.com/tempoctl/tempoctl/server/pusher"
 	"github.com/tempoctl/tempoctl/storage/backend"
 	"github.com/tempoctl/tempoctl/storage/block"
@@ -55,8 +57,10 @@ type tenantTraces struct {
 	traces map[model.TraceID]*liveTrace
 }
 
+// liveTrace is where a trace's spans are in the batches pushed so far: no
+// decoding until its block is built or a query asks for it.
 type liveTrace struct {
-	parts []ptrace.Traces
+	parts []otlpwire.Part
 	last  time.Time
 }
 
@@ -79,14 +83,14 @@ func New(cfg Config, blockCfg block.Config, be *backend.Backend, w *wal.WAL, log
 	}
 	in := &Ingester{cfg: cfg, blockCfg: blockCfg, be: be, wal: w, log: log, m: m.m, head: newGeneration(),
 		stop: make(chan struct{}), done: make(chan struct{})}
-	var um ptrace.ProtoUnmarshaler
 	st, err := w.Replay(func(seg int, tenant string, data []byte) error {
-		td, err := um.UnmarshalTraces(data)
+		// The WAL reuses its buffer; the batch keeps its bytes.
+		b, err := otlpwire.Parse(bytes.Clone(data))
 		if err != nil {
 			in.log.Warn("wal record unreadable, skipped", "segment", seg, "err", err)
 			return nil
 		}
-		in.insert(tenant, td, uint64(len(data)), time.Now())
+		in.insert(tenant, b, time.Now())
 		return nil
 	})
 	if err != nil {
@@ -102,27 +106,23 @@ func New(cfg Config, blockCfg block.Config, be *backend.Backend, w *wal.WAL, log
 }
 
 // Push makes the spans durable in the WAL, then live. It refuses (never
-// accepts-then-drops) when a limit would be exceeded.
-func (in *Ingester) Push(ctx context.Context, tenant string, td ptrace.Traces) error {
-	var pm ptrace.ProtoMarshaler
-	data, err := pm.MarshalTraces(td)
-	if err != nil {
-		return fmt.Errorf("ingester: encode: %w", err)
-	}
+// accepts-then-drops) when a limit would be exceeded. The WAL gets the
+// request's bytes as received.
+func (in *Ingester) Push(ctx context.Context, tenant string, b *otlpwire.Batch) error {
 	in.cut.RLock()
 	defer in.cut.RUnlock()
-	if err := in.checkLimits(tenant, td); err != nil {
+	if err := in.checkLimits(tenant, b); err != nil {
 		return err
 	}
-	if _, err := in.wal.Append(tenant, data); err != nil {
+	if _, err := in.wal.Append(tenant, b.Raw); err != nil {
 		return fmt.Errorf("ingester: %w", err)
 	}
-	in.insert(tenant, td, uint64(len(data)), time.Now())
-	in.m.bytesReceived.WithLabelValues(tenant).Add(float64(len(data)))
+	in.insert(tenant, b, time.Now())
+	in.m.bytesReceived.WithLabelValues(tenant).Add(float64(len(b.Raw)))
 	return nil
 }
 
-func (in *Ingester) checkLimits(tenant string, td ptrace.Traces) error {
+func (in *Ingester) checkLimits(tenant string, b *otlpwire.Batch) error {
 	if in.cfg.MaxTracesPerUser == nil {
 		return nil
 	}
@@ -130,7 +130,6 @@ func (in *Ingester) checkLimits(tenant string, td ptrace.Traces) error {
 	if limit <= 0 {
 		return nil
 	}
-	ids, _ := model.SplitByTraceID(td)
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	tt := in.head.tenants[tenant]
@@ -139,8 +138,8 @@ func (in *Ingester) checkLimits(tenant string, td ptrace.Traces) error {
 	if tt != nil {
 		have = len(tt.traces)
 	}
-	for _, id := range ids {
-		if tt == nil || tt.traces[id] == nil {
+	for i := range b.Traces {
+		if tt == nil || tt.traces[b.Traces[i].ID] == nil {
 			newOnes++
 		}
 	}
@@ -151,28 +150,28 @@ func (in *Ingester) checkLimits(tenant string, td ptrace.Traces) error {
 	return nil
 }
 
-func (in *Ingester) insert(tenant string, td ptrace.Traces, size uint64, now time.Time) {
-	ids, parts := model.SplitByTraceID(td)
+func (in *Ingester) insert(tenant string, b *otlpwire.Batch, now time.Time) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	g := in.head
 	if g.first.IsZero() {
 		g.first = now
 	}
-	g.bytes += size
+	g.bytes += uint64(len(b.Raw))
 	tt := g.tenants[tenant]
 	if tt == nil {
 		tt = &tenantTraces{traces: map[model.TraceID]*liveTrace{}}
 		g.tenants[tenant] = tt
 	}
-	for _, id := range ids {
-		lt := tt.traces[id]
+	for i := range b.Traces {
+		t := &b.Traces[i]
+		lt := tt.traces[t.ID]
 		if lt == nil {
 			lt = &liveTrace{}
-			tt.traces[id] = lt
+			tt.traces[t.ID] = lt
 			in.m.tracesCreated.WithLabelValues(tenant).Inc()
 		}
-		lt.parts = append(lt.parts, parts[id])
+		lt.parts = append(lt.parts, otlpwire.Part{B: b, Spans: t.Spans})
 		lt.last = now
 	}
 }
@@ -288,7 +287,12 @@ func (in *Ingester) flushGeneration(ctx context.Context, g *generation) error {
 			return err
 		}
 		for _, id := range ids {
-			if err := w.Add(ctx, id, model.Combine(tt.traces[id].parts...)); err != nil {
+			td, err := decode(tt.traces[id].parts)
+			if err != nil {
+				w.Abort(ctx)
+				return err
+			}
+			if err := w.Add(ctx, id, td); err != nil {
 				w.Abort(ctx)
 				return err
 			}
@@ -328,8 +332,7 @@ func (in *Ingester) Stop(ctx context.Context) error {
 // FindTraceByID returns the parts of id held in memory (live or flushing).
 func (in *Ingester) FindTraceByID(tenant string, id model.TraceID) (ptrace.Traces, bool) {
 	in.mu.Lock()
-	defer in.mu.Unlock()
-	var parts []ptrace.Traces
+	var parts []otlpwire.Part
 	for _, g := range append(slices.Clone(in.flushing), in.head) {
 		if tt := g.tenants[tenant]; tt != nil {
 			if lt := tt.traces[id]; lt != nil {
@@ -337,17 +340,22 @@ func (in *Ingester) FindTraceByID(tenant string, id model.TraceID) (ptrace.Trace
 			}
 		}
 	}
+	in.mu.Unlock()
 	if len(parts) == 0 {
 		return ptrace.Traces{}, false
 	}
-	return model.Combine(parts...), true
+	td, err := decode(parts)
+	if err != nil {
+		in.log.Error("live trace does not decode", "tenant", tenant, "trace", id, "err", err)
+		return ptrace.Traces{}, false
+	}
+	return td, true
 }
 
 // Traces returns every trace held in memory for tenant (for search).
 func (in *Ingester) Traces(tenant string) []ptrace.Traces {
 	in.mu.Lock()
-	defer in.mu.Unlock()
-	byID := map[model.TraceID][]ptrace.Traces{}
+	byID := map[model.TraceID][]otlpwire.Part{}
 	for _, g := range append(slices.Clone(in.flushing), in.head) {
 		if tt := g.tenants[tenant]; tt != nil {
 			for id, lt := range tt.traces {
@@ -355,11 +363,27 @@ func (in *Ingester) Traces(tenant string) []ptrace.Traces {
 			}
 		}
 	}
+	in.mu.Unlock()
 	out := make([]ptrace.Traces, 0, len(byID))
-	for _, parts := range byID {
-		out = append(out, model.Combine(parts...))
+	for id, parts := range byID {
+		td, err := decode(parts)
+		if err != nil {
+			in.log.Error("live trace does not decode", "tenant", tenant, "trace", id, "err", err)
+			continue
+		}
+		out = append(out, td)
 	}
 	return out
+}
+
+// decode turns a trace's parts into one trace, duplicate spans (a client's
+// retry) dropped.
+func decode(parts []otlpwire.Part) (ptrace.Traces, error) {
+	td, err := otlpwire.Traces(parts...)
+	if err != nil {
+		return td, err
+	}
+	return model.Dedupe(td), nil
 }
 
 var _ pusher.Pusher = (*Ingester)(nil)

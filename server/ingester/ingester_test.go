@@ -8,10 +8,12 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tempoctl/tempoctl/internal/tracecmp"
 	"github.com/tempoctl/tempoctl/internal/tracegen"
 	"github.com/tempoctl/tempoctl/model"
+	"github.com/tempoctl/tempoctl/model/otlpwire"
 	"github.com/tempoctl/tempoctl/server/pusher"
 	"github.com/tempoctl/tempoctl/storage/backend"
 	"github.com/tempoctl/tempoctl/storage/block"
@@ -44,7 +46,7 @@ func TestPushFlushAndReplay(t *testing.T) {
 		if i == 0 {
 			first = id
 		}
-		if err := in.Push(ctx, "acme", td); err != nil {
+		if err := in.Push(ctx, "acme", batch(t, td)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -103,7 +105,7 @@ func TestMaxTracesPerUserRefuses(t *testing.T) {
 	accepted := 0
 	for i := 0; i < 8; i++ {
 		_, td := g.Trace()
-		if last = in.Push(ctx, "t", td); last == nil {
+		if last = in.Push(ctx, "t", batch(t, td)); last == nil {
 			accepted++
 		}
 	}
@@ -115,4 +117,13 @@ func TestMaxTracesPerUserRefuses(t *testing.T) {
 	if n := len(in.Traces("t")); n != 5 {
 		t.Fatalf("%d traces held, want 5", n)
 	}
+}
+
+func batch(t testing.TB, td ptrace.Traces) *otlpwire.Batch {
+	t.Helper()
+	b, err := otlpwire.FromTraces(td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

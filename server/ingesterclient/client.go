@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -17,7 +16,9 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/tempoctl/tempoctl/model/otlpwire"
 	"github.com/tempoctl/tempoctl/server/pusher"
+	"github.com/tempoctl/tempoctl/server/rawgrpc"
 )
 
 // TenantKey is the gRPC metadata key carrying the tenant between services.
@@ -26,7 +27,6 @@ const TenantKey = "x-scope-orgid"
 // Client pushes to one ingester.
 type Client struct {
 	conn    *grpc.ClientConn
-	c       ptraceotlp.GRPCClient
 	timeout time.Duration
 }
 
@@ -42,16 +42,17 @@ func New(addr string, timeout time.Duration) (*Client, error) {
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
-	return &Client{conn: conn, c: ptraceotlp.NewGRPCClient(conn), timeout: timeout}, nil
+	return &Client{conn: conn, timeout: timeout}, nil
 }
 
-// Push implements pusher.Pusher; a refusal by the ingester comes back as a
-// LimitError so the receivers answer 429 with a retry hint.
-func (c *Client) Push(ctx context.Context, tenant string, td ptrace.Traces) error {
+// Push implements pusher.Pusher: the request's bytes are forwarded as
+// received. A refusal by the ingester comes back as a LimitError so the
+// receivers answer 429 with a retry hint.
+func (c *Client) Push(ctx context.Context, tenant string, b *otlpwire.Batch) error {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	ctx = metadata.AppendToOutgoingContext(ctx, TenantKey, tenant)
-	_, err := c.c.Export(ctx, ptraceotlp.NewExportRequestFromTraces(td))
+	err := rawgrpc.Export(ctx, c.conn, b.Raw)
 	if err == nil {
 		return nil
 	}
@@ -83,7 +84,13 @@ func (s *Server) Export(ctx context.Context, req ptraceotlp.ExportRequest) (ptra
 	if len(vals) != 1 || vals[0] == "" {
 		return ptraceotlp.NewExportResponse(), status.Error(codes.Unauthenticated, "no org id")
 	}
-	if err := s.next.Push(ctx, vals[0], req.Traces()); err != nil {
+	// dskit's gRPC server decodes with the standard codec; encoding once
+	// more gives the ingester its wire form.
+	b, err := otlpwire.FromTraces(req.Traces())
+	if err != nil {
+		return ptraceotlp.NewExportResponse(), status.Error(codes.InvalidArgument, err.Error())
+	}
+	if err := s.next.Push(ctx, vals[0], b); err != nil {
 		if le, ok := err.(*pusher.LimitError); ok {
 			return ptraceotlp.NewExportResponse(), status.Error(codes.ResourceExhausted, le.Limit+": "+le.Detail)
 		}

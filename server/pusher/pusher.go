@@ -7,13 +7,15 @@ import (
 	"context"
 	"fmt"
 
-	"go.opentelemetry.io/collector/pdata/ptrace"
+	"github.com/tempoctl/tempoctl/model/otlpwire"
 )
 
 // Pusher stores spans for a tenant. Push returns only once the spans are
 // durable (in the WAL) or with an error; it never accepts and then drops.
+// The batch is the request in OTLP wire form, already checked by
+// otlpwire.Parse; its bytes must not be modified afterwards.
 type Pusher interface {
-	Push(ctx context.Context, tenant string, td ptrace.Traces) error
+	Push(ctx context.Context, tenant string, b *otlpwire.Batch) error
 }
 
 // LimitError is returned when a per-tenant limit refuses a push. Receivers map
@@ -26,4 +28,10 @@ type LimitError struct {
 
 func (e *LimitError) Error() string {
 	return fmt.Sprintf("tenant %q: %s reached: %s", e.Tenant, e.Limit, e.Detail)
+}
+
+// Discarder is implemented by pushers that count spans refused before Push
+// (the distributor, for requests a receiver found invalid).
+type Discarder interface {
+	Discarded(tenant, reason string, spans int)
 }

@@ -14,13 +14,15 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+
+	"github.com/tempoctl/tempoctl/model/otlpwire"
 )
 
 const benchSpans = 100 // spans per request, a typical exporter batch
 
 type nopPusher struct{}
 
-func (nopPusher) Push(context.Context, string, ptrace.Traces) error { return nil }
+func (nopPusher) Push(context.Context, string, *otlpwire.Batch) error { return nil }
 
 // benchTraces is one request's worth of spans with attributes of the
 // sizes HTTP services usually carry.

@@ -8,12 +8,14 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tempoctl/tempoctl/server/pusher"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/tempoctl/tempoctl/model/otlpwire"
+	"github.com/tempoctl/tempoctl/server/pusher"
 )
 
 // DefaultRetryAfter is Tempo's distributor.retry_after_on_resource_exhausted.
@@ -45,13 +47,15 @@ func classify(err error, retryAfter time.Duration) failure {
 		badReq    *badRequestError
 		tooLarge  *bodyTooLargeError
 		encErr    *unsupportedEncodingError
+		invalid   *otlpwire.InvalidError
+		malformed *otlpwire.MalformedError
 	)
 	switch {
 	case errors.As(err, &limitErr):
 		return failure{codes.ResourceExhausted, http.StatusTooManyRequests, err.Error(), retryAfter}
 	case errors.As(err, &tenantErr):
 		return failure{codes.Unauthenticated, http.StatusUnauthorized, err.Error(), 0}
-	case errors.As(err, &badReq):
+	case errors.As(err, &badReq), errors.As(err, &invalid), errors.As(err, &malformed):
 		return failure{codes.InvalidArgument, http.StatusBadRequest, err.Error(), 0}
 	case errors.As(err, &tooLarge):
 		return failure{codes.ResourceExhausted, http.StatusRequestEntityTooLarge, err.Error(), 0}

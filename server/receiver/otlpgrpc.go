@@ -3,32 +3,33 @@ package receiver
 import (
 	"context"
 
-	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/grpc"
 
 	// OTLP exporters may compress with gzip; the server must know it.
 	_ "google.golang.org/grpc/encoding/gzip"
+
+	"github.com/tempoctl/tempoctl/server/rawgrpc"
 )
 
-// otlpGRPC implements opentelemetry.proto.collector.trace.v1.TraceService.
-type otlpGRPC struct {
-	ptraceotlp.UnimplementedGRPCServer
-	*base
-}
-
+// newOTLPGRPCServer serves opentelemetry.proto.collector.trace.v1.TraceService
+// on raw request bytes.
 func newOTLPGRPCServer(b *base, cfg GRPCServerConfig) *grpc.Server {
-	srv := grpc.NewServer(grpc.MaxRecvMsgSize(cfg.maxRecvMsgSize()))
-	ptraceotlp.RegisterGRPCServer(srv, &otlpGRPC{base: b})
+	srv := grpc.NewServer(grpc.MaxRecvMsgSize(cfg.maxRecvMsgSize()), grpc.ForceServerCodecV2(rawgrpc.NewCodec()))
+	rawgrpc.RegisterTraceService(srv, b.exportOTLP)
 	return srv
 }
 
-func (s *otlpGRPC) Export(ctx context.Context, req ptraceotlp.ExportRequest) (ptraceotlp.ExportResponse, error) {
-	tenant, ctx, err := s.tenants.fromGRPC(ctx)
+func (b *base) exportOTLP(ctx context.Context, req []byte) error {
+	tenant, ctx, err := b.tenants.fromGRPC(ctx)
 	if err != nil {
-		return ptraceotlp.NewExportResponse(), s.fail(OTLPGRPC, err).grpcStatus().Err()
+		return b.fail(OTLPGRPC, err).grpcStatus().Err()
 	}
-	if err := s.push(ctx, OTLPGRPC, tenant, req.Traces()); err != nil {
-		return ptraceotlp.NewExportResponse(), s.fail(OTLPGRPC, err).grpcStatus().Err()
+	batch, err := b.parse(tenant, req)
+	if err != nil {
+		return b.fail(OTLPGRPC, err).grpcStatus().Err()
 	}
-	return ptraceotlp.NewExportResponse(), nil
+	if err := b.pushBatch(ctx, OTLPGRPC, tenant, batch); err != nil {
+		return b.fail(OTLPGRPC, err).grpcStatus().Err()
+	}
+	return nil
 }

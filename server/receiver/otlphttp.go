@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
@@ -83,12 +84,7 @@ func (h *otlpHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, enc, err)
 		return
 	}
-	td, err := guardDecode(func() (ptrace.Traces, error) { return decodeOTLP(enc, body) })
-	if err != nil {
-		h.writeError(w, enc, err)
-		return
-	}
-	if err := h.push(ctx, OTLPHTTP, tenant, td); err != nil {
+	if err := h.pushBody(ctx, enc, tenant, body); err != nil {
 		h.writeError(w, enc, err)
 		return
 	}
@@ -106,6 +102,23 @@ func (h *otlpHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", enc.contentType())
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out)
+}
+
+// pushBody pushes a request body: protobuf goes to the write path as
+// received; JSON is decoded and encoded once.
+func (h *otlpHTTP) pushBody(ctx context.Context, enc otlpEncoding, tenant string, body []byte) error {
+	if enc == otlpProto {
+		b, err := h.parse(tenant, body)
+		if err != nil {
+			return err
+		}
+		return h.pushBatch(ctx, OTLPHTTP, tenant, b)
+	}
+	td, err := guardDecode(func() (ptrace.Traces, error) { return decodeOTLP(enc, body) })
+	if err != nil {
+		return err
+	}
+	return h.push(ctx, OTLPHTTP, tenant, td)
 }
 
 // writeError answers with a google.rpc.Status in the request's encoding.

@@ -22,6 +22,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/tempoctl/tempoctl/model/otlpwire"
 )
 
 // recordingPusher stands in for the distributor: it keeps what it was
@@ -38,16 +40,18 @@ type recordedPush struct {
 	td     ptrace.Traces
 }
 
-func (p *recordingPusher) Push(ctx context.Context, tenant string, td ptrace.Traces) error {
+func (p *recordingPusher) Push(ctx context.Context, tenant string, b *otlpwire.Batch) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.err != nil {
 		return p.err
 	}
-	// Copy: a receiver may reuse or free request memory after Push returns.
-	cp := ptrace.NewTraces()
-	td.CopyTo(cp)
-	p.pushes = append(p.pushes, recordedPush{tenant: tenant, orgID: orgIDIs(ctx, tenant), td: cp})
+	var um ptrace.ProtoUnmarshaler
+	td, err := um.UnmarshalTraces(b.Raw)
+	if err != nil {
+		return err
+	}
+	p.pushes = append(p.pushes, recordedPush{tenant: tenant, orgID: orgIDIs(ctx, tenant), td: td})
 	return nil
 }
 

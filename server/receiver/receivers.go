@@ -12,6 +12,7 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/tempoctl/tempoctl/model/otlpwire"
 	"github.com/tempoctl/tempoctl/server/pusher"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"google.golang.org/grpc"
@@ -74,16 +75,47 @@ type base struct {
 	metrics    *metrics
 }
 
-// push hands spans to the pusher; an empty request is a successful no-op,
-// so the pusher never sees zero spans.
+// push hands decoded spans to the pusher in OTLP wire form (encoded once;
+// the WAL stores those bytes).
 func (b *base) push(ctx context.Context, receiver, tenant string, td ptrace.Traces) error {
-	n := td.SpanCount()
+	if td.SpanCount() == 0 {
+		return nil
+	}
+	var m ptrace.ProtoMarshaler
+	raw, err := m.MarshalTraces(td)
+	if err != nil {
+		return badRequest(err)
+	}
+	batch, err := b.parse(tenant, raw)
+	if err != nil {
+		return err
+	}
+	return b.pushBatch(ctx, receiver, tenant, batch)
+}
+
+// parse indexes a request in OTLP wire form; spans of an invalid request
+// are counted as discarded.
+func (b *base) parse(tenant string, raw []byte) (*otlpwire.Batch, error) {
+	batch, err := otlpwire.Parse(raw)
+	var invalid *otlpwire.InvalidError
+	if errors.As(err, &invalid) {
+		if d, ok := b.pusher.(pusher.Discarder); ok {
+			d.Discarded(tenant, "invalid_trace_id", invalid.Spans)
+		}
+	}
+	return batch, err
+}
+
+// pushBatch hands a parsed request to the pusher; an empty request is a
+// successful no-op, so the pusher never sees zero spans.
+func (b *base) pushBatch(ctx context.Context, receiver, tenant string, batch *otlpwire.Batch) error {
+	n := batch.SpanCount
 	if n == 0 {
 		return nil
 	}
 	// The pusher's error goes to the client unwrapped: its message (a
 	// limit's name, say) is what the client needs to read.
-	err := b.pusher.Push(ctx, tenant, td)
+	err := b.pusher.Push(ctx, tenant, batch)
 	b.metrics.observe(receiver, n, err)
 	return err
 }

@@ -1,0 +1,58 @@
+// Package otlpwire keeps an OTLP trace export request as its wire bytes and
+// indexes it: which spans belong to which trace, under which resource and
+// scope. The write path never decodes a request into objects: the bytes go to
+// the WAL as received, live traces are lists of span positions, and a trace
+// is decoded once, straight into the block's row model, when its block is
+// built.
+//
+// ExportTraceServiceRequest and TracesData are wire-identical (field 1,
+// repeated ResourceSpans), so the same bytes serve both.
+package otlpwire
+
+import (
+	"github.com/tempoctl/tempoctl/model"
+)
+
+// Range is a part of Batch.Raw: a message's bytes without tag or length.
+type Range struct{ Off, Len uint32 }
+
+// Resource is one ResourceSpans' resource.
+type Resource struct {
+	Msg       Range // the Resource message (Len 0 when absent)
+	SchemaURL Range
+}
+
+// Scope is one ScopeSpans.
+type Scope struct {
+	Resource  uint32 // index into Batch.Resources
+	Msg       Range  // the InstrumentationScope message
+	SchemaURL Range
+}
+
+// Span is where one span is.
+type Span struct {
+	Scope uint32 // index into Batch.Scopes
+	Msg   Range
+}
+
+// Trace is the spans of one trace in a batch, in request order.
+type Trace struct {
+	ID    model.TraceID
+	Spans []Span
+	// Bytes is the size of its span messages: the measure for
+	// max_bytes_per_trace.
+	Bytes int
+}
+
+// Batch is one parsed request. Raw must not be modified once parsed: every
+// Range, and strings decoded without copying, point into it.
+type Batch struct {
+	Raw       []byte
+	Resources []Resource
+	Scopes    []Scope
+	Traces    []Trace // by first appearance
+	SpanCount int
+}
+
+// Bytes returns the bytes of r.
+func (b *Batch) Bytes(r Range) []byte { return b.Raw[r.Off : r.Off+r.Len] }
