@@ -2,6 +2,7 @@ package api
 
 import (
 	"compress/gzip"
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/tempoctl/tempoctl/server/querier"
+	"github.com/tempoctl/tempoctl/traceql"
 )
 
 // Options configure the query routes.
@@ -23,7 +25,8 @@ type Options struct {
 	PathPrefix string
 	// Observe, when set, is called once per request with Tempo's route
 	// label (e.g. "/api/traces/{traceID}"), the status code and the time
-	// taken: for tempo_request_duration_seconds.
+	// taken. Under dskit's server leave it nil: its instrumentation already
+	// records tempo_request_duration_seconds under the route's name.
 	Observe func(route, code string, d time.Duration)
 
 	// Search limits (Tempo's query_frontend.search defaults when zero).
@@ -34,6 +37,13 @@ type Options struct {
 	// RecentWindow is what a search or tag query without start/end covers
 	// (Tempo's query_backend_after, 15m).
 	RecentWindow time.Duration
+
+	// Streaming (gRPC StreamingQuerier): how often partial results are
+	// sent while a query runs (500ms), and the most bytes in one streamed
+	// message, larger answers being split (max_grpc_streaming_packet_size,
+	// 1 MiB).
+	StreamInterval      time.Duration
+	MaxStreamPacketSize int
 
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
@@ -58,6 +68,12 @@ func (o Options) withDefaults() Options {
 	if o.RecentWindow <= 0 {
 		o.RecentWindow = 15 * time.Minute
 	}
+	if o.StreamInterval <= 0 {
+		o.StreamInterval = 500 * time.Millisecond
+	}
+	if o.MaxStreamPacketSize <= 0 {
+		o.MaxStreamPacketSize = 1 << 20
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -76,13 +92,24 @@ const (
 	tagNamePathPattern = "{tagName:.+}"
 )
 
+// Querier answers the queries: *querier.Querier in one pass, or a query
+// frontend (server/frontend) splitting them into jobs.
+type Querier interface {
+	Search(ctx context.Context, req querier.SearchRequest) (*traceql.SearchResponse, error)
+	FindTraceByID(ctx context.Context, req querier.TraceByIDRequest) (*querier.TraceByIDResult, error)
+	TagNames(ctx context.Context, req querier.TagsRequest) (*querier.TagsResult, error)
+	TagValues(ctx context.Context, req querier.TagValuesRequest) (*querier.TagValuesResult, error)
+}
+
 type handlers struct {
-	q    *querier.Querier
+	q    Querier
 	opts Options
 }
 
-// Register adds the query API (spec/http-api.md §2–§4) to r.
-func Register(r *mux.Router, q *querier.Querier, opts Options) {
+// Register adds the query API (spec/http-api.md §2–§4) to r. Each route is
+// named by its Tempo route label, which dskit's instrumentation uses for
+// tempo_request_duration_seconds{route}.
+func Register(r *mux.Router, q Querier, opts Options) {
 	h := &handlers{q: q, opts: opts.withDefaults()}
 	p := strings.TrimRight(h.opts.PathPrefix, "/")
 	routes := []struct {
@@ -98,7 +125,7 @@ func Register(r *mux.Router, q *querier.Querier, opts Options) {
 		{RouteTagValuesV2, "/api/v2/search/tag/" + tagNamePathPattern + "/values", h.tagValuesV2},
 	}
 	for _, rt := range routes {
-		r.Handle(p+rt.path, h.wrap(rt.route, rt.fn)).Methods(http.MethodGet)
+		r.Handle(p+rt.path, h.wrap(rt.route, rt.fn)).Methods(http.MethodGet).Name(rt.route)
 	}
 }
 

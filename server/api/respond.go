@@ -64,11 +64,14 @@ const statusClientClosed = 499
 func queryError(w http.ResponseWriter, r *http.Request, err error, prefix string) {
 	var inv *querier.InvalidRequestError
 	var tl *querier.TooLargeError
+	var st interface{ HTTPStatus() int } // e.g. the frontend's 429
 	switch {
 	case errors.As(err, &inv):
 		textError(w, prefix+inv.Error(), http.StatusBadRequest)
 	case errors.As(err, &tl):
 		textError(w, tl.Error(), http.StatusUnprocessableEntity)
+	case errors.As(err, &st):
+		textError(w, err.Error(), st.HTTPStatus())
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		textError(w, "context canceled", statusClientClosed)
 	case errors.Is(err, context.DeadlineExceeded):

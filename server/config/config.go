@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tempoctl/tempoctl/server/compactor"
+	"github.com/tempoctl/tempoctl/server/frontend"
 	"github.com/tempoctl/tempoctl/server/ingester"
 	"github.com/tempoctl/tempoctl/server/overrides"
 	"github.com/tempoctl/tempoctl/server/receiver"
@@ -39,17 +40,17 @@ type Config struct {
 	Limits                overrides.Config   `yaml:"limits"`
 	Storage               StorageConfig      `yaml:"storage"`
 
-	Overrides        NotUsedYet           `yaml:"overrides"`
-	Compactor        compactor.Config     `yaml:"compactor"`
-	Querier          NotUsedYet           `yaml:"querier"`
-	QueryFrontend    NotUsedYet           `yaml:"query_frontend"`
-	MetricsGenerator NotUsedYet           `yaml:"metrics_generator"`
-	Memberlist       NotUsedYet           `yaml:"memberlist"`
-	UsageReport      NotUsedYet           `yaml:"usage_report"`
-	BackendScheduler NotUsedYet           `yaml:"backend_scheduler"`
-	BackendWorker    NotUsedYet           `yaml:"backend_worker"`
-	LiveStore        NotUsedYet           `yaml:"live_store"`
-	IngesterClient   IngesterClientConfig `yaml:"ingester_client"`
+	Overrides        NotUsedYet             `yaml:"overrides"`
+	Compactor        compactor.Config       `yaml:"compactor"`
+	Querier          frontend.QuerierConfig `yaml:"querier"`
+	QueryFrontend    frontend.Config        `yaml:"query_frontend"`
+	MetricsGenerator NotUsedYet             `yaml:"metrics_generator"`
+	Memberlist       NotUsedYet             `yaml:"memberlist"`
+	UsageReport      NotUsedYet             `yaml:"usage_report"`
+	BackendScheduler NotUsedYet             `yaml:"backend_scheduler"`
+	BackendWorker    NotUsedYet             `yaml:"backend_worker"`
+	LiveStore        NotUsedYet             `yaml:"live_store"`
+	IngesterClient   IngesterClientConfig   `yaml:"ingester_client"`
 }
 
 // IngesterClientConfig is how a distributor-only process reaches ingesters.
@@ -128,6 +129,8 @@ func Defaults() Config {
 	c.Auth = AuthConfig{Type: "header", Header: "X-Scope-OrgID"}
 	c.Ingester = ingester.DefaultConfig()
 	c.Compactor = compactor.DefaultConfig()
+	c.QueryFrontend = frontend.DefaultConfig()
+	c.Querier = frontend.DefaultQuerierConfig()
 	c.Limits.Limits = overrides.DefaultLimits()
 	c.Limits.PerTenantOverridePeriod = 10 * time.Second
 	c.Storage.Trace.Block = BlockConfig{

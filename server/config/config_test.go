@@ -27,7 +27,7 @@ func TestExamplesLoadUnchanged(t *testing.T) {
 		multi   bool
 		notUsed string
 	}{
-		{"tempo.yaml", "local", false, "query_frontend"},
+		{"tempo.yaml", "local", false, "metrics_generator"},
 		{"tempo-s3.yaml", "s3", false, "metrics_generator"},
 		{"tempo-multitenant.yaml", "s3", true, ""},
 	} {
@@ -48,8 +48,15 @@ func TestExamplesLoadUnchanged(t *testing.T) {
 			if cfg.Compactor.Compaction.CompactionWindow != time.Hour {
 				t.Fatalf("compactor.compaction.compaction_window = %v", cfg.Compactor.Compaction.CompactionWindow)
 			}
-			if nu := strings.Join(NotUsedYetKeys(&cfg), ","); !strings.Contains(nu, tc.notUsed) {
-				t.Fatalf("not-used-yet keys %q lack %q", nu, tc.notUsed)
+			if nu := strings.Join(NotUsedYetKeys(&cfg), ","); !strings.Contains(nu, tc.notUsed) || strings.Contains(nu, "quer") {
+				t.Fatalf("not-used-yet keys %q lack %q (or name query sections)", nu, tc.notUsed)
+			}
+			if tc.file != "tempo-multitenant.yaml" {
+				fe := cfg.QueryFrontend
+				if fe.Search.DurationSLO != 5*time.Second || fe.Search.ThroughputBytesSLO != 1.073741824e9 || fe.TraceByID.DurationSLO != 5*time.Second ||
+					cfg.Querier.FrontendWorker.FrontendAddress != "tempo-query-frontend:9095" {
+					t.Fatalf("query sections not read: %+v %+v", fe, cfg.Querier.FrontendWorker)
+				}
 			}
 		})
 	}
@@ -97,5 +104,48 @@ func TestErrorsNameTheKey(t *testing.T) {
 	}
 	if _, err := load(t, "-storage.trace.s3.endpoint=x", "-ingester.max_block_bytes=lots"); err == nil || !strings.Contains(err.Error(), "ingester.max_block_bytes") {
 		t.Errorf("bad flag value: %v", err)
+	}
+}
+
+func TestQuerySections(t *testing.T) {
+	cfg, err := load(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fe, q := cfg.QueryFrontend, cfg.Querier
+	if fe.MaxOutstandingPerTenant != 2000 || fe.Search.ConcurrentJobs != 1000 || fe.Search.TargetBytesPerJob != 104857600 ||
+		fe.Search.DefaultResultLimit != 20 || fe.Search.MaxResultLimit != 0 || fe.Search.MaxDuration != 168*time.Hour ||
+		fe.Search.QueryBackendAfter != 15*time.Minute || fe.Search.QueryIngestersUntil != 30*time.Minute ||
+		fe.Search.MaxSpansPerSpanSet != 100 || fe.TraceByID.QueryShards != 50 {
+		t.Fatalf("query_frontend defaults: %+v", fe)
+	}
+	if q.MaxConcurrentQueries != 20 || q.Search.QueryTimeout != 30*time.Second || q.TraceByID.QueryTimeout != 10*time.Second {
+		t.Fatalf("querier defaults: %+v", q)
+	}
+	cfg, err = load(t, "-query_frontend.search.concurrent_jobs=7", "-query_frontend.search.target_bytes_per_job=1000",
+		"-query_frontend.trace_by_id.query_shards=3", "-querier.max_concurrent_queries=2", "-querier.search.query_timeout=5s",
+		"-querier.frontend_worker.frontend_address=fe:9095")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.QueryFrontend.Search.ConcurrentJobs != 7 || cfg.QueryFrontend.Search.TargetBytesPerJob != 1000 || cfg.QueryFrontend.TraceByID.QueryShards != 3 ||
+		cfg.Querier.MaxConcurrentQueries != 2 || cfg.Querier.Search.QueryTimeout != 5*time.Second || cfg.Querier.FrontendWorker.FrontendAddress != "fe:9095" {
+		t.Fatalf("flags not applied: %+v %+v", cfg.QueryFrontend, cfg.Querier)
+	}
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	writeFile(t, p, "query_frontend:\n  max_batch_size: 5\n  search:\n    ingester_shards: 3\nquerier:\n  frontend_worker:\n    grpc_client_config: {}\n")
+	cfg, err = load(t, "-config.file="+p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nu := strings.Join(NotUsedYetKeys(&cfg), ",")
+	for _, k := range []string{"query_frontend.max_batch_size", "query_frontend.search.ingester_shards", "querier.frontend_worker.grpc_client_config"} {
+		if !strings.Contains(nu, k) {
+			t.Errorf("not-used-yet keys %q lack %s", nu, k)
+		}
+	}
+	writeFile(t, p, "query_frontend:\n  search:\n    concurent_jobs: 3\n")
+	if _, err := load(t, "-config.file="+p); err == nil || !strings.Contains(err.Error(), "query_frontend.search.concurent_jobs") {
+		t.Fatalf("misspelt key: %v", err)
 	}
 }
