@@ -24,6 +24,7 @@ import (
 	"github.com/tempoctl/tempoctl/server/compactor"
 	"github.com/tempoctl/tempoctl/server/config"
 	"github.com/tempoctl/tempoctl/server/distributor"
+	"github.com/tempoctl/tempoctl/server/frontend"
 	"github.com/tempoctl/tempoctl/server/ingester"
 	"github.com/tempoctl/tempoctl/server/ingesterclient"
 	"github.com/tempoctl/tempoctl/server/overrides"
@@ -42,8 +43,10 @@ const (
 	Ingester    = "ingester"
 	Distributor = "distributor"
 	Querier     = "querier"
-	Compactor   = "compactor"
-	All         = "all"
+	// QueryFrontend answers the query API by running jobs on queriers.
+	QueryFrontend = "query-frontend"
+	Compactor     = "compactor"
+	All           = "all"
 )
 
 // BuildInfo is what /api/status/buildinfo reports.
@@ -68,6 +71,8 @@ type App struct {
 	ing         *ingester.Ingester
 	dist        *distributor.Distributor
 	recv        *receiver.Receivers
+	querier     *querier.Querier
+	worker      *frontend.Worker
 
 	mm      *modules.Manager
 	sm      *services.Manager
@@ -86,16 +91,18 @@ func New(cfg config.Config, raw []byte, log *slog.Logger, build BuildInfo) (*App
 	a.mm.RegisterModule(Ingester, a.initIngester)
 	a.mm.RegisterModule(Distributor, a.initDistributor)
 	a.mm.RegisterModule(Querier, a.initQuerier)
+	a.mm.RegisterModule(QueryFrontend, a.initQueryFrontend)
 	a.mm.RegisterModule(Compactor, a.initCompactor)
 	a.mm.RegisterModule(All, nil)
 	deps := map[string][]string{
-		Overrides:   {Server},
-		Store:       {Server},
-		Ingester:    {Server, Store, Overrides},
-		Distributor: {Server, Overrides},
-		Querier:     {Server, Store, Overrides},
-		Compactor:   {Server, Store, Overrides},
-		All:         {Distributor, Ingester, Querier, Compactor},
+		Overrides:     {Server},
+		Store:         {Server},
+		Ingester:      {Server, Store, Overrides},
+		Distributor:   {Server, Overrides},
+		Querier:       {Server, Store, Overrides},
+		QueryFrontend: {Server, Store, Overrides},
+		Compactor:     {Server, Store, Overrides},
+		All:           {Distributor, Ingester, Querier, QueryFrontend, Compactor},
 	}
 	for m, d := range deps {
 		if err := a.mm.AddDependency(m, d...); err != nil {
@@ -107,7 +114,7 @@ func New(cfg config.Config, raw []byte, log *slog.Logger, build BuildInfo) (*App
 		target = All
 	}
 	if !a.mm.IsTargetableModule(target) {
-		return nil, fmt.Errorf("target %q: use one of all, distributor, ingester, querier, compactor", target)
+		return nil, fmt.Errorf("target %q: use one of all, distributor, ingester, querier, query-frontend, compactor", target)
 	}
 	if target == All {
 		// In one process the distributor pushes to the in-process ingester,
@@ -116,6 +123,10 @@ func New(cfg config.Config, raw []byte, log *slog.Logger, build BuildInfo) (*App
 			return nil, err
 		}
 		if err := a.mm.AddDependency(Querier, Ingester); err != nil {
+			return nil, err
+		}
+		// The frontend runs its jobs on the in-process querier.
+		if err := a.mm.AddDependency(QueryFrontend, Querier); err != nil {
 			return nil, err
 		}
 	}
@@ -336,19 +347,66 @@ func (f pusherFunc) Push(ctx context.Context, tenant string, b *otlpwire.Batch) 
 	return f(ctx, tenant, b)
 }
 
+// initQuerier builds the querier (live data from the in-process
+// ingester, if any, and the bucket's blocks) and the worker that runs jobs
+// on it. On its own (-target=querier) it also answers the query API.
 func (a *App) initQuerier() (services.Service, error) {
-	q := querier.New(a.be, liveSource{a}, a.log.With("module", "querier"), a.reg, querier.Config{
+	a.querier = querier.New(a.be, liveSource{a}, a.log.With("module", "querier"), a.reg, querier.Config{
 		MaxBytesPerTrace: func(t string) int { return a.ovr.For(t).MaxBytesPerTrace },
 	})
+	a.worker = frontend.NewWorker(a.querier, a.cfg.Querier)
+	if a.target() == Querier {
+		a.registerQueryAPI(a.newFrontend(a.querier, a.worker))
+	}
+	return services.NewIdleService(nil, nil), nil
+}
+
+// initQueryFrontend serves the query API through a frontend. With the
+// querier in this process it runs jobs there; on its own
+// (-target=query-frontend) it runs them on a querier of its own over the
+// same bucket (no live data).
+func (a *App) initQueryFrontend() (services.Service, error) {
+	q, w := a.querier, a.worker
+	if q == nil {
+		q = querier.New(a.be, nil, a.log.With("module", "querier"), a.reg, querier.Config{
+			MaxBytesPerTrace: func(t string) int { return a.ovr.For(t).MaxBytesPerTrace },
+		})
+		w = frontend.NewWorker(q, a.cfg.Querier)
+	}
+	a.registerQueryAPI(a.newFrontend(q, w))
+	return services.NewIdleService(nil, nil), nil
+}
+
+func (a *App) newFrontend(q *querier.Querier, exec frontend.Executor) *frontend.Frontend {
+	return frontend.New(a.cfg.QueryFrontend, q, exec, frontend.Options{
+		Log:              a.log.With("module", "query-frontend"),
+		Registerer:       a.reg,
+		MaxBytesPerTrace: func(t string) int { return a.ovr.For(t).MaxBytesPerTrace },
+	})
+}
+
+// registerQueryAPI serves /api/... (dskit's instrumentation records
+// tempo_request_duration_seconds under each route's Tempo name).
+func (a *App) registerQueryAPI(q api.Querier) {
+	s := a.cfg.QueryFrontend.Search
 	api.Register(a.server.HTTP, q, api.Options{
 		MultitenancyEnabled: a.cfg.MultitenancyEnabled,
 		TenantHeader:        a.cfg.Auth.Header,
 		PathPrefix:          a.cfg.HTTPAPIPrefix,
-		Observe: func(route, code string, d time.Duration) {
-			a.reqDuration.WithLabelValues("GET", route, code, "false").Observe(d.Seconds())
-		},
+		DefaultResultLimit:  s.DefaultResultLimit,
+		MaxResultLimit:      s.MaxResultLimit,
+		MaxSpansPerSpanSet:  s.MaxSpansPerSpanSet,
+		MaxSearchDuration:   s.MaxDuration,
+		RecentWindow:        s.QueryBackendAfter,
 	})
-	return services.NewIdleService(nil, nil), nil
+}
+
+// target is the configured target ("" is all).
+func (a *App) target() string {
+	if a.cfg.Target == "" {
+		return All
+	}
+	return a.cfg.Target
 }
 
 // liveSource reads the in-process ingester when this process runs one.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -222,3 +223,86 @@ func TestDistributorAndIngesterTargets(t *testing.T) {
 		t.Error("distributor did not count the span")
 	}
 }
+
+// The query routes are timed once per request, under Tempo's route names
+// (dskit's instrumentation, named routes), never under munged names.
+func TestQueryRouteLabels(t *testing.T) {
+	a, _ := startApp(t)
+	base := "http://" + a.HTTPAddr()
+	for _, p := range []string{"/api/traces/0123", "/api/v2/traces/0123", "/api/search?q=%7B%7D", "/api/search/tags",
+		"/api/v2/search/tags", "/api/search/tag/service.name/values", "/api/v2/search/tag/resource.service.name/values"} {
+		get(t, base+p)
+	}
+	_, metrics := get(t, base+"/metrics")
+	for _, route := range []string{"/api/traces/{traceID}", "/api/v2/traces/{traceID}", "/api/search", "/api/search/tags",
+		"/api/v2/search/tags", "/api/search/tag/{tagName}/values", "/api/v2/search/tag/{tagName}/values"} {
+		want := `tempo_request_duration_seconds_count{method="GET",route="` + route + `",status_code=`
+		if n := strings.Count(metrics, want); n != 1 {
+			t.Errorf("%d series for %s", n, route)
+		}
+	}
+	if strings.Contains(metrics, `route="api_`) {
+		t.Errorf("munged route labels:\n%s", grepLines(metrics, `route="api_`))
+	}
+	if !strings.Contains(metrics, `tempo_query_frontend_queries_total{op="search",result="completed",tenant="single-tenant"} 1`) {
+		t.Errorf("query counter:\n%s", grepLines(metrics, "tempo_query_frontend_queries_total"))
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// -target=query-frontend and -target=querier each answer the query API
+// over a bucket another process wrote.
+func TestQueryFrontendAndQuerierTargets(t *testing.T) {
+	writer, bucket := startApp(t)
+	ctx := context.Background()
+	exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(writer.ReceiverAddr("otlp/grpc")), otlptracegrpc.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", "split"))))
+	_, span := tp.Tracer("e2e").Start(ctx, "read elsewhere")
+	span.End()
+	id := span.SpanContext().TraceID()
+	tp.Shutdown(ctx)
+	be, err := backend.Open(ctx, backend.Config{Backend: "local", Local: backend.LocalConfig{Path: bucket}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if res, err := blocktools.FindTrace(ctx, be, "single-tenant", model.TraceID(id)); err == nil && res.Found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("trace not flushed")
+		}
+	}
+	for _, target := range []string{"query-frontend", "querier"} {
+		a, _ := startApp(t, "-target="+target, "-storage.trace.local.path="+bucket)
+		if a.ReceiverAddr("otlp/grpc") != "" {
+			t.Fatalf("%s runs receivers", target)
+		}
+		base := "http://" + a.HTTPAddr()
+		if code, body := get(t, base+"/api/traces/"+id.String()); code != 200 || !strings.Contains(body, "read elsewhere") {
+			t.Fatalf("%s: trace %d %.200s", target, code, body)
+		}
+		start, end := time.Now().Add(-time.Hour).Unix(), time.Now().Add(time.Minute).Unix()
+		code, body := get(t, base+"/api/search?q=%7Bresource.service.name%3D%22split%22%7D&start="+itoa(start)+"&end="+itoa(end))
+		if code != 200 || !strings.Contains(body, strings.TrimLeft(id.String(), "0")) {
+			t.Fatalf("%s: search %d %.300s", target, code, body)
+		}
+		if code, body := get(t, base+"/status/services"); !strings.Contains(body, target+": Running") {
+			t.Fatalf("%s: services %d %s", target, code, body)
+		}
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
