@@ -287,12 +287,7 @@ func (in *Ingester) flushGeneration(ctx context.Context, g *generation) error {
 			return err
 		}
 		for _, id := range ids {
-			td, err := decode(tt.traces[id].parts)
-			if err != nil {
-				w.Abort(ctx)
-				return err
-			}
-			if err := w.Add(ctx, id, td); err != nil {
+			if err := w.AddParts(ctx, id, tt.traces[id].parts); err != nil {
 				w.Abort(ctx)
 				return err
 			}

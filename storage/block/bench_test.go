@@ -8,9 +8,11 @@ import (
 	"testing"
 
 	"github.com/thanos-io/objstore"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tempoctl/tempoctl/internal/tracegen"
 	"github.com/tempoctl/tempoctl/model"
+	"github.com/tempoctl/tempoctl/model/otlpwire"
 	"github.com/tempoctl/tempoctl/storage/backend"
 	"github.com/tempoctl/tempoctl/storage/block"
 	"github.com/tempoctl/tempoctl/storage/vparquet"
@@ -153,4 +155,61 @@ func BenchmarkFindTraceByID(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/lookup")
 	b.ReportMetric(float64(bigBlock.bytes.Load())/float64(b.N), "bytes-read/lookup")
+}
+
+// BenchmarkBlockWriteFromWire is the ingester's flush path: traces held as
+// spans of OTLP requests (500-span batches), built into rows from the wire
+// and written (compare with BenchmarkBlockWrite, which starts from pdata).
+func BenchmarkBlockWriteFromWire(b *testing.B) {
+	for _, version := range block.Versions {
+		b.Run(version, func(b *testing.B) {
+			traces := fixtureLike(2000)
+			spans := 0
+			parts := map[model.TraceID][]otlpwire.Part{}
+			req := ptrace.NewTraces()
+			flush := func() {
+				bt, err := otlpwire.FromTraces(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, t := range bt.Traces {
+					parts[t.ID] = append(parts[t.ID], otlpwire.Part{B: bt, Spans: t.Spans})
+				}
+				req = ptrace.NewTraces()
+			}
+			for _, t := range traces {
+				spans += t.td.SpanCount()
+				cp := ptrace.NewTraces()
+				t.td.CopyTo(cp)
+				cp.ResourceSpans().MoveAndAppendTo(req.ResourceSpans())
+				if req.SpanCount() >= 500 {
+					flush()
+				}
+			}
+			flush()
+			ctx := context.Background()
+			var size uint64
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				be := memBackend(b)
+				w, err := block.NewWriter(ctx, be, "t", block.Config{Version: version, DedicatedColumns: vparquet.DefaultDedicatedColumns()})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, t := range traces {
+					if err := w.AddParts(ctx, t.id, parts[t.id]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				m, err := w.Close(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				size = m.Size
+			}
+			b.ReportMetric(float64(spans*b.N)/b.Elapsed().Seconds(), "spans/s")
+			b.ReportMetric(float64(size)/float64(spans), "bytes/span")
+		})
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tempoctl/tempoctl/model"
+	"github.com/tempoctl/tempoctl/model/otlpwire"
 	"github.com/tempoctl/tempoctl/storage/backend"
 	"github.com/tempoctl/tempoctl/storage/vparquet"
 	"github.com/tempoctl/tempoctl/storage/vparquet4"
@@ -34,6 +35,9 @@ type Config struct {
 // each trace whole (combine parts before adding).
 type Writer interface {
 	Add(ctx context.Context, id model.TraceID, tr ptrace.Traces) error
+	// AddParts adds a trace given as spans in OTLP wire form; the batches
+	// must stay unmodified until Close returns.
+	AddParts(ctx context.Context, id model.TraceID, parts []otlpwire.Part) error
 	// EstimatedSize is the bytes written or buffered so far.
 	EstimatedSize() uint64
 	// Close writes data, bloom, index and meta.json last, and returns the meta.

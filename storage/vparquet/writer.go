@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tempoctl/tempoctl/model"
+	"github.com/tempoctl/tempoctl/model/otlpwire"
 	"github.com/tempoctl/tempoctl/storage/backend"
 	"github.com/tempoctl/tempoctl/storage/bloom"
 )
@@ -62,6 +63,7 @@ type Writer struct {
 	end      uint64
 	closed   bool
 	sizeCalc ptrace.ProtoMarshaler
+	wire     *WireBuilder // made on first AddParts
 }
 
 // NewWriter starts a block.
@@ -123,6 +125,24 @@ func (w *Writer) Add(ctx context.Context, id model.TraceID, td ptrace.Traces) er
 	return w.addRow(id, tr, w.sizeCalc.TracesSize(td))
 }
 
+// AddParts appends one whole trace given as spans in OTLP wire form, built
+// into a row without decoding to pdata first (the ingester's flush path).
+// The parts' batches must stay unmodified until Close returns.
+func (w *Writer) AddParts(ctx context.Context, id model.TraceID, parts []otlpwire.Part) error {
+	if w.closed {
+		return errors.New("block writer: closed")
+	}
+	if len(w.ids) > 0 && id.Compare(w.last) <= 0 {
+		return fmt.Errorf("block writer: trace %s added after %s (IDs must ascend)", id, w.last)
+	}
+	if w.wire == nil {
+		w.wire = NewWireBuilder(w.codec.Assignment())
+	}
+	tr := &w.batch[w.nbatch]
+	size := w.wire.Build(id, parts, tr)
+	return w.addRow(id, tr, size)
+}
+
 // AddRow appends a row already in the row model (size is its estimated bytes).
 func (w *Writer) AddRow(ctx context.Context, tr *Trace, size int) error {
 	id := model.TraceIDFromBytes(tr.TraceID)
@@ -168,6 +188,9 @@ func (w *Writer) writeBatch() error {
 		return fmt.Errorf("block writer: %w", err)
 	}
 	w.nbatch = 0
+	if w.wire != nil {
+		w.wire.Reset() // parquet-go has copied the rows' values
+	}
 	return nil
 }
 

@@ -46,24 +46,39 @@ func (f format) NewCodec(dc backend.DedicatedColumns) (vparquet.Codec, error) {
 			used[scope+"/"+s.Column()] = s
 		}
 	}
+	groups := map[string][]string{} // dedicated group path of each scope
+	kept := map[string]bool{}
 	c.write = vparquet.Prune("Trace", c.full, func(path []string) (bool, encoding.Encoding, compress.Codec) {
 		scope := DedicatedScope(path)
 		if scope == "" {
 			return true, nil, nil
 		}
+		p := append([]string(nil), path...)
+		groups[scope] = p[:len(p)-1]
 		s, ok := used[scope+"/"+path[len(path)-1]]
+		kept[scope] = kept[scope] || ok
 		if !ok {
+			c.tags = append(c.tags, parquet.StructTag(`parquet:"-"`, p...))
 			return false, nil, nil
 		}
 		if s.Blob {
-			c.blob = append(c.blob, append([]string(nil), path...))
+			c.blob = append(c.blob, p)
 			if s.Int {
+				c.tags = append(c.tags, parquet.StructTag(`parquet:",plain,zstd"`, p...))
 				return true, &parquet.Plain, &parquet.Zstd
 			}
+			// No dictionary; the writer's default for byte arrays,
+			// DELTA_LENGTH_BYTE_ARRAY, is the encoding.
+			c.tags = append(c.tags, parquet.StructTag(`parquet:",zstd"`, p...))
 			return true, &parquet.DeltaLengthByteArray, &parquet.Zstd
 		}
 		return true, nil, nil
 	})
+	for scope, g := range groups {
+		if !kept[scope] { // pruned whole, as Prune drops empty groups
+			c.tags = append(c.tags, parquet.StructTag(`parquet:"-"`, g...))
+		}
+	}
 	return c, nil
 }
 
@@ -87,6 +102,11 @@ type codec struct {
 	full, write *parquet.Schema
 	a           *vparquet.Assignment
 	blob        [][]string
+	// tags give the row struct the pruned schema's shape (unused slots
+	// skipped, blob slots re-tagged), so parquet-go derives that schema from
+	// the type and writes rows with its columnar path instead of walking
+	// each value by reflection.
+	tags []parquet.SchemaOption
 }
 
 func (c *codec) WriteSchema() *parquet.Schema     { return c.write }
@@ -101,10 +121,12 @@ func (c *codec) WriterOptions() []parquet.WriterOption {
 }
 
 // NewRowWriter writes the row model straight into the pruned schema's
-// columns: parquet-go maps schema fields to struct fields by name, so pruned
-// slots are simply never visited.
+// columns, the schema derived from the row type with the pruning tags.
 func (c *codec) NewRowWriter(w io.Writer, opts ...parquet.WriterOption) vparquet.RowWriter {
-	return rowWriter{parquet.NewGenericWriter[vparquet.Trace](w, append(opts, c.write)...)}
+	for _, t := range c.tags {
+		opts = append(opts, t.(parquet.WriterOption))
+	}
+	return rowWriter{parquet.NewGenericWriter[vparquet.Trace](w, opts...)}
 }
 
 type rowWriter struct {

@@ -1,0 +1,653 @@
+package vparquet
+
+import (
+	"math"
+	"unsafe"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/tempoctl/tempoctl/model"
+	"github.com/tempoctl/tempoctl/model/otlpwire"
+)
+
+// WireBuilder builds rows straight from spans in OTLP wire form (spec §7.4,
+// the same row FromOTLP makes from pdata), without an intermediate object
+// model. Strings point into the batches' bytes, which must outlive the
+// row's use; small slices come from arenas reset by Reset, so a writer
+// that hands rows to parquet-go in batches reuses the memory.
+type WireBuilder struct {
+	a *Assignment
+
+	seen    map[dedupKey]struct{}
+	attrs   []Attribute // scratch for one attribute list
+	arrStr  []string    // scratch for one array value
+	arrInt  []int64
+	arrDbl  []float64
+	arrBool []bool
+
+	strs  arena[string]
+	ints  arena[int64]
+	dbls  arena[float64]
+	bools arena[bool]
+	atts  arena[Attribute]
+	spans arena[Span]
+	evs   arena[Event]
+	links arena[Link]
+	bytes arena[byte]
+}
+
+type dedupKey struct {
+	id   uint64
+	kind int64
+}
+
+// arena hands out sub-slices of large blocks; Reset reuses them. A slice
+// handed out stays valid until Reset.
+type arena[T any] struct {
+	blocks [][]T
+	cur    int // index of the block being filled
+	used   int // in blocks[cur]
+}
+
+const arenaBlock = 4096
+
+func (a *arena[T]) take(n int) []T {
+	if n == 0 {
+		return nil
+	}
+	for {
+		if a.cur < len(a.blocks) {
+			b := a.blocks[a.cur]
+			if a.used+n <= len(b) {
+				s := b[a.used : a.used+n : a.used+n]
+				a.used += n
+				return s
+			}
+			a.cur++
+			a.used = 0
+			continue
+		}
+		a.blocks = append(a.blocks, make([]T, max(arenaBlock, n)))
+	}
+}
+
+func (a *arena[T]) reset() {
+	for i := 0; i <= a.cur && i < len(a.blocks); i++ {
+		clear(a.blocks[i]) // drop references into freed batches
+	}
+	a.cur, a.used = 0, 0
+}
+
+// NewWireBuilder returns a builder for a block with assignment a.
+func NewWireBuilder(a *Assignment) *WireBuilder {
+	return &WireBuilder{a: a, seen: map[dedupKey]struct{}{}}
+}
+
+// Reset makes the arenas' memory reusable: rows built so far must no longer
+// be used.
+func (b *WireBuilder) Reset() {
+	b.strs.reset()
+	b.ints.reset()
+	b.dbls.reset()
+	b.bools.reset()
+	b.atts.reset()
+	b.spans.reset()
+	b.evs.reset()
+	b.links.reset()
+	b.bytes.reset()
+}
+
+// Build fills tr with the row of trace id from its parts (in arrival order;
+// a span repeated with the same ID and kind is kept once). It returns the
+// spans' encoded size.
+func (b *WireBuilder) Build(id model.TraceID, parts []otlpwire.Part, tr *Trace) int {
+	idb := b.bytes.take(16)
+	copy(idb, id[:])
+	*tr = Trace{TraceID: idb, TraceIDText: id.Text()}
+	clear(b.seen)
+	size := 0
+	var start, end uint64
+	for _, p := range parts {
+		for i := 0; i < len(p.Spans); {
+			res := p.B.Scopes[p.Spans[i].Scope].Resource
+			j := i
+			for j < len(p.Spans) && p.B.Scopes[p.Spans[j].Scope].Resource == res {
+				j++
+			}
+			rs := ResourceSpans{}
+			b.resource(p.B, p.B.Resources[res].Msg, &rs.Resource)
+			for k := i; k < j; {
+				sc := p.Spans[k].Scope
+				l := k
+				for l < j && p.Spans[l].Scope == sc {
+					l++
+				}
+				ss := ScopeSpans{}
+				b.scope(p.B, p.B.Scopes[sc].Msg, &ss.Scope)
+				spans := b.spans.take(l - k)
+				n := 0
+				for _, ref := range p.Spans[k:l] {
+					s := &spans[n]
+					if !b.span(p.B, ref.Msg, s) {
+						continue // duplicate
+					}
+					n++
+					size += int(ref.Msg.Len)
+					st := s.StartTimeUnixNano
+					if start == 0 || st < start {
+						start = st
+					}
+					end = max(end, st+s.DurationNano)
+					if b.isRoot(id, p.B, ref.Msg, s) {
+						tr.RootSpanName, tr.RootServiceName = s.Name, rs.Resource.ServiceName
+					}
+				}
+				if n > 0 {
+					ss.Spans = spans[:n:n]
+					rs.ScopeSpans = append(rs.ScopeSpans, ss)
+				}
+				k = l
+			}
+			if len(rs.ScopeSpans) > 0 {
+				tr.ResourceSpans = append(tr.ResourceSpans, rs)
+			}
+			i = j
+		}
+	}
+	tr.StartTimeUnixNano, tr.EndTimeUnixNano, tr.DurationNano = start, end, end-start
+	rebatch(tr)
+	serviceStats(tr)
+	AssignNestedSets(tr)
+	for i := range tr.ResourceSpans {
+		for j := range tr.ResourceSpans[i].ScopeSpans {
+			ss := &tr.ResourceSpans[i].ScopeSpans[j]
+			ss.SpanCount = int32(len(ss.Spans))
+		}
+	}
+	return size
+}
+
+// str returns bytes of the batch as a string without copying.
+func str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// fields walks a message the parser already checked: malformed input
+// cannot occur here, so errors end the walk quietly.
+func fields(msg []byte, fn func(num protowire.Number, typ protowire.Type, v []byte, x uint64)) {
+	for len(msg) > 0 {
+		num, typ, n := protowire.ConsumeTag(msg)
+		if n < 0 {
+			return
+		}
+		msg = msg[n:]
+		var v []byte
+		var x uint64
+		switch typ {
+		case protowire.BytesType:
+			v, n = protowire.ConsumeBytes(msg)
+		case protowire.VarintType:
+			x, n = protowire.ConsumeVarint(msg)
+		case protowire.Fixed64Type:
+			x, n = protowire.ConsumeFixed64(msg)
+		case protowire.Fixed32Type:
+			var y uint32
+			y, n = protowire.ConsumeFixed32(msg)
+			x = uint64(y)
+		default:
+			n = protowire.ConsumeFieldValue(num, typ, msg)
+		}
+		if n < 0 {
+			return
+		}
+		msg = msg[n:]
+		fn(num, typ, v, x)
+	}
+}
+
+func (b *WireBuilder) resource(bt *otlpwire.Batch, r otlpwire.Range, out *Resource) {
+	scratch := b.attrs[:0]
+	fields(bt.Bytes(r), func(num protowire.Number, typ protowire.Type, v []byte, x uint64) {
+		switch {
+		case num == 1 && typ == protowire.BytesType:
+			key, val := keyValue(v)
+			if key == serviceNameKey {
+				if s, ok := stringValue(val); ok {
+					out.ServiceName = s
+					return
+				}
+			}
+			if s, ok := b.a.Resource.Find(key); ok && b.putDedicated(&out.DedicatedAttributes, s, val) {
+				return
+			}
+			scratch = append(scratch, b.attr(key, val))
+		case num == 2 && typ == protowire.VarintType:
+			out.DroppedAttributesCount = int32(x)
+		}
+	})
+	out.Attrs = b.keep(scratch)
+	b.attrs = scratch
+}
+
+func (b *WireBuilder) scope(bt *otlpwire.Batch, r otlpwire.Range, out *Scope) {
+	scratch := b.attrs[:0]
+	fields(bt.Bytes(r), func(num protowire.Number, typ protowire.Type, v []byte, x uint64) {
+		switch {
+		case num == 1 && typ == protowire.BytesType:
+			out.Name = str(v)
+		case num == 2 && typ == protowire.BytesType:
+			out.Version = str(v)
+		case num == 3 && typ == protowire.BytesType:
+			key, val := keyValue(v)
+			scratch = append(scratch, b.attr(key, val))
+		case num == 4 && typ == protowire.VarintType:
+			out.DroppedAttributesCount = int32(x)
+		}
+	})
+	out.Attrs = b.keep(scratch)
+	b.attrs = scratch
+}
+
+// keep copies scratch attributes into the arena.
+func (b *WireBuilder) keep(scratch []Attribute) []Attribute {
+	if len(scratch) == 0 {
+		return nil
+	}
+	out := b.atts.take(len(scratch))
+	copy(out, scratch)
+	return out
+}
+
+// span fills out; false when the span repeats one already in the row.
+func (b *WireBuilder) span(bt *otlpwire.Batch, r otlpwire.Range, out *Span) bool {
+	msg := bt.Bytes(r)
+	*out = Span{SpanID: []byte{}, ParentSpanID: []byte{}}
+	var end uint64
+	var events, links int
+	scratch := b.attrs[:0]
+	fields(msg, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) {
+		switch num {
+		case 2:
+			out.SpanID = v
+		case 3:
+			out.TraceState = str(v)
+		case 4:
+			if !allZero(v) {
+				out.ParentSpanID = v
+			} else {
+				out.ParentSpanID = []byte{}
+			}
+		case 5:
+			out.Name = str(v)
+		case 6:
+			out.Kind = int64(int32(x))
+		case 7:
+			out.StartTimeUnixNano = x
+		case 8:
+			end = x
+		case 9:
+			key, val := keyValue(v)
+			if s, ok := b.a.Span.Find(key); ok && b.putDedicated(&out.DedicatedAttributes, s, val) {
+				return
+			}
+			scratch = append(scratch, b.attr(key, val))
+		case 10:
+			out.DroppedAttributesCount = int32(x)
+		case 11:
+			events++
+		case 12:
+			out.DroppedEventsCount = int32(x)
+		case 13:
+			links++
+		case 14:
+			out.DroppedLinksCount = int32(x)
+		case 15:
+			fields(v, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) {
+				switch num {
+				case 2:
+					out.StatusMessage = str(v)
+				case 3:
+					out.StatusCode = int64(int32(x))
+				}
+			})
+		}
+	})
+	key := dedupKey{id: spanKey(out.SpanID), kind: out.Kind}
+	if _, dup := b.seen[key]; dup {
+		b.attrs = scratch
+		return false
+	}
+	b.seen[key] = struct{}{}
+	out.Attrs = b.keep(scratch)
+	b.attrs = scratch
+	start := out.StartTimeUnixNano
+	out.DurationNano = end - start
+	out.StartTimeRounded15 = roundedStart(start, 15)
+	out.StartTimeRounded60 = roundedStart(start, 60)
+	out.StartTimeRounded300 = roundedStart(start, 300)
+	out.StartTimeRounded3600 = roundedStart(start, 3600)
+	if events > 0 || links > 0 {
+		b.eventsAndLinks(msg, out, events, links)
+	}
+	return true
+}
+
+func (b *WireBuilder) eventsAndLinks(msg []byte, out *Span, events, links int) {
+	if events > 0 {
+		out.Events = b.evs.take(events)
+	}
+	if links > 0 {
+		out.Links = b.links.take(links)
+	}
+	ei, li := 0, 0
+	fields(msg, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) {
+		switch num {
+		case 11:
+			b.event(v, out.StartTimeUnixNano, &out.Events[ei])
+			ei++
+		case 13:
+			b.link(v, &out.Links[li])
+			li++
+		}
+	})
+}
+
+func (b *WireBuilder) event(msg []byte, spanStart uint64, out *Event) {
+	*out = Event{}
+	var t uint64 // absent reads as 0, as in pdata
+	scratch := b.attrs[:0]
+	fields(msg, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) {
+		switch num {
+		case 1:
+			t = x
+		case 2:
+			out.Name = str(v)
+		case 3:
+			key, val := keyValue(v)
+			if s, ok := b.a.Event.Find(key); ok && b.putDedicated(&out.DedicatedAttributes, s, val) {
+				return
+			}
+			scratch = append(scratch, b.attr(key, val))
+		case 4:
+			out.DroppedAttributesCount = int32(x)
+		}
+	})
+	out.TimeSinceStartNano = t - spanStart
+	out.Attrs = b.keep(scratch)
+	b.attrs = scratch
+}
+
+func (b *WireBuilder) link(msg []byte, out *Link) {
+	tid, sid := b.bytes.take(16), b.bytes.take(8)
+	clear(tid)
+	clear(sid)
+	*out = Link{TraceID: tid, SpanID: sid}
+	scratch := b.attrs[:0]
+	fields(msg, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) {
+		switch num {
+		case 1:
+			copy(tid, v)
+		case 2:
+			copy(sid, v)
+		case 3:
+			out.TraceState = str(v)
+		case 4:
+			key, val := keyValue(v)
+			scratch = append(scratch, b.attr(key, val))
+		case 5:
+			out.DroppedAttributesCount = int32(x)
+		}
+	})
+	out.Attrs = b.keep(scratch)
+	b.attrs = scratch
+}
+
+// isRoot: no parent, and no child_of link into the same trace (see the
+// pdata version).
+func (b *WireBuilder) isRoot(id model.TraceID, bt *otlpwire.Batch, r otlpwire.Range, s *Span) bool {
+	if len(s.ParentSpanID) > 0 {
+		return false
+	}
+	for i := range s.Links {
+		l := &s.Links[i]
+		if model.TraceID(l.TraceID) != id {
+			continue
+		}
+		for _, a := range l.Attrs {
+			if a.Key == "opentracing.ref_type" && !a.IsArray && len(a.Value) == 1 && a.Value[0] == "child_of" {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// keyValue splits a KeyValue message; val is the AnyValue message (nil when
+// absent).
+func keyValue(msg []byte) (key string, val []byte) {
+	fields(msg, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) {
+		switch {
+		case num == 1 && typ == protowire.BytesType:
+			key = str(v)
+		case num == 2 && typ == protowire.BytesType:
+			val = v
+		}
+	})
+	return key, val
+}
+
+// anyValue kinds, as pdata's value types.
+const (
+	kindEmpty = iota
+	kindStr
+	kindBool
+	kindInt
+	kindDouble
+	kindArray
+	kindMap
+	kindBytes
+)
+
+// valueOf returns the kind of an AnyValue (last field wins, as in any
+// protobuf oneof) and its scalar or payload.
+func valueOf(msg []byte) (kind int, v []byte, x uint64) {
+	fields(msg, func(num protowire.Number, typ protowire.Type, bv []byte, bx uint64) {
+		switch num {
+		case 1:
+			kind, v = kindStr, bv
+		case 2:
+			kind, x = kindBool, bx
+		case 3:
+			kind, x = kindInt, bx
+		case 4:
+			kind, x = kindDouble, bx
+		case 5:
+			kind, v = kindArray, bv
+		case 6:
+			kind, v = kindMap, bv
+		case 7:
+			kind, v = kindBytes, bv
+		}
+	})
+	return kind, v, x
+}
+
+func stringValue(val []byte) (string, bool) {
+	k, v, _ := valueOf(val)
+	return str(v), k == kindStr
+}
+
+// arrayElems calls fn for each element of an ArrayValue message.
+func arrayElems(msg []byte, fn func(elem []byte)) {
+	fields(msg, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) {
+		if num == 1 && typ == protowire.BytesType {
+			fn(v)
+		}
+	})
+}
+
+// attr encodes one attribute (spec §7.5), as encodeAttr does for pdata.
+func (b *WireBuilder) attr(key string, val []byte) Attribute {
+	a := Attribute{Key: key}
+	kind, v, x := valueOf(val)
+	switch kind {
+	case kindStr:
+		a.Value = b.strs.take(1)
+		a.Value[0] = str(v)
+	case kindInt:
+		a.ValueInt = b.ints.take(1)
+		a.ValueInt[0] = int64(x)
+	case kindDouble:
+		a.ValueDouble = b.dbls.take(1)
+		a.ValueDouble[0] = math.Float64frombits(x)
+	case kindBool:
+		a.ValueBool = b.bools.take(1)
+		a.ValueBool[0] = x != 0
+	case kindArray:
+		if b.array(&a, v) {
+			a.IsArray = true
+			return a
+		}
+		a.ValueUnsupported = unsupportedWire(val)
+	default:
+		a.ValueUnsupported = unsupportedWire(val)
+	}
+	return a
+}
+
+// array fills a from a homogeneous array of scalars; false when mixed or
+// holding non-scalars.
+func (b *WireBuilder) array(a *Attribute, msg []byte) bool {
+	first, same := -1, true
+	n := 0
+	arrayElems(msg, func(e []byte) {
+		k, _, _ := valueOf(e)
+		if first < 0 {
+			first = k
+		} else if k != first {
+			same = false
+		}
+		n++
+	})
+	if n == 0 {
+		return true
+	}
+	if !same {
+		return false
+	}
+	i := 0
+	switch first {
+	case kindStr:
+		a.Value = b.strs.take(n)
+		arrayElems(msg, func(e []byte) { _, v, _ := valueOf(e); a.Value[i] = str(v); i++ })
+	case kindInt:
+		a.ValueInt = b.ints.take(n)
+		arrayElems(msg, func(e []byte) { _, _, x := valueOf(e); a.ValueInt[i] = int64(x); i++ })
+	case kindDouble:
+		a.ValueDouble = b.dbls.take(n)
+		arrayElems(msg, func(e []byte) { _, _, x := valueOf(e); a.ValueDouble[i] = math.Float64frombits(x); i++ })
+	case kindBool:
+		a.ValueBool = b.bools.take(n)
+		arrayElems(msg, func(e []byte) { _, _, x := valueOf(e); a.ValueBool[i] = x != 0; i++ })
+	default:
+		return false
+	}
+	return true
+}
+
+// putDedicated stores a value in its slot when the type fits (see put).
+func (b *WireBuilder) putDedicated(d *DedicatedAttributes, s Slot, val []byte) bool {
+	kind, v, x := valueOf(val)
+	if s.Int {
+		switch kind {
+		case kindInt:
+			out := b.ints.take(1)
+			out[0] = int64(x)
+			*d.Int(s.Index) = out
+			return true
+		case kindArray:
+			if b.a.ScalarOnly {
+				return false
+			}
+			vals := b.arrInt[:0]
+			ok := true
+			arrayElems(v, func(e []byte) {
+				k, _, ex := valueOf(e)
+				if k != kindInt {
+					ok = false
+				}
+				vals = append(vals, int64(ex))
+			})
+			b.arrInt = vals
+			if !ok {
+				return false
+			}
+			out := b.ints.take(len(vals))
+			copy(out, vals)
+			if out == nil {
+				out = []int64{}
+			}
+			*d.Int(s.Index) = out
+			return true
+		}
+		return false
+	}
+	switch kind {
+	case kindStr:
+		out := b.strs.take(1)
+		out[0] = str(v)
+		*d.Str(s.Index) = out
+		return true
+	case kindArray:
+		if b.a.ScalarOnly {
+			return false
+		}
+		vals := b.arrStr[:0]
+		ok := true
+		arrayElems(v, func(e []byte) {
+			k, ev, _ := valueOf(e)
+			if k != kindStr {
+				ok = false
+			}
+			vals = append(vals, str(ev))
+		})
+		b.arrStr = vals
+		if !ok {
+			return false
+		}
+		out := b.strs.take(len(vals))
+		copy(out, vals)
+		if out == nil {
+			out = []string{}
+		}
+		*d.Str(s.Index) = out
+		return true
+	}
+	return false
+}
+
+// unsupportedWire is the JSON form of a value the columns cannot hold
+// (rare: maps, bytes, mixed arrays), made the same way as for pdata.
+func unsupportedWire(val []byte) *string {
+	var av commonpb.AnyValue
+	v := pcommon.NewValueEmpty()
+	if err := proto.Unmarshal(val, &av); err == nil {
+		setFromProto(v, &av)
+	}
+	return unsupported(v)
+}
