@@ -59,7 +59,6 @@ func traceRange(r *http.Request) (start, end time.Time, err error) {
 func (h *handlers) searchRange(r *http.Request) (start, end time.Time, err error) {
 	q := r.URL.Query()
 	sv, ev := q.Get("start"), q.Get("end")
-	now := h.opts.Now()
 	switch {
 	case sv == "" && ev == "":
 		if v := q.Get("since"); v != "" {
@@ -67,11 +66,12 @@ func (h *handlers) searchRange(r *http.Request) (start, end time.Time, err error
 			if err != nil {
 				return start, end, fmt.Errorf("invalid since: %w", err)
 			}
-			return now.Add(-time.Duration(d)), time.Time{}, nil
+			return h.opts.Now().Add(-time.Duration(d)), time.Time{}, nil
 		}
-		return now.Add(-h.opts.RecentWindow), time.Time{}, nil
+		start, end = h.recentWindow()
+		return start, end, nil
 	case sv == "" || ev == "":
-		return start, end, errors.New("error parsing date range: only one of start and end provided: must provide both or neither")
+		return start, end, errOnlyOneOfStartEnd
 	}
 	s, err := strconv.ParseUint(sv, 10, 32)
 	if err != nil {
@@ -81,6 +81,18 @@ func (h *handlers) searchRange(r *http.Request) (start, end time.Time, err error
 	if err != nil {
 		return start, end, fmt.Errorf("invalid end: %w", err)
 	}
+	return h.window(s, e)
+}
+
+var errOnlyOneOfStartEnd = errors.New("error parsing date range: only one of start and end provided: must provide both or neither")
+
+// recentWindow is the window of a query without start and end.
+func (h *handlers) recentWindow() (start, end time.Time) {
+	return h.opts.Now().Add(-h.opts.RecentWindow), time.Time{}
+}
+
+// window checks an explicit range in Unix seconds.
+func (h *handlers) window(s, e uint64) (start, end time.Time, err error) {
 	if e <= s {
 		return start, end, fmt.Errorf("http parameter start must be before end. received start=%d end=%d", s, e)
 	}

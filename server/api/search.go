@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -27,7 +28,7 @@ func (h *handlers) parseSearch(r *http.Request) (querier.SearchRequest, error) {
 	req.Query = strings.TrimSpace(qp.Get("q"))
 	tags := qp.Get("tags")
 	if req.Query != "" && tags != "" {
-		return req, errors.New("invalid request: can't specify tags and q in the same query")
+		return req, errTagsAndQuery
 	}
 	if tags != "" {
 		m, err := parseLogfmtTags(tags)
@@ -53,38 +54,47 @@ func (h *handlers) parseSearch(r *http.Request) (querier.SearchRequest, error) {
 	if req.MaxDuration, err = durationParam(r, "maxDuration"); err != nil {
 		return req, err
 	}
-	if req.MinDuration > 0 && req.MaxDuration > 0 && req.MinDuration > req.MaxDuration {
-		return req, errors.New("invalid maxDuration: must be greater than minDuration")
-	}
-
-	limit, set, err := uintParam(r, "limit")
+	limit, limitSet, err := uintParam(r, "limit")
 	if err != nil {
 		return req, err
 	}
-	switch {
-	case !set:
-		limit = h.opts.DefaultResultLimit
-	case limit == 0:
-		return req, errors.New("invalid limit: must be a positive number")
-	case limit > h.opts.MaxResultLimit:
-		return req, fmt.Errorf("limit %d exceeds max limit of %d", limit, h.opts.MaxResultLimit)
-	}
-	req.Limit = limit
-
-	spss, set, err := uintParam(r, "spss")
+	spss, spssSet, err := uintParam(r, "spss")
 	if err != nil {
 		return req, err
 	}
-	switch {
-	case !set:
-		spss = 3
-	case spss > h.opts.MaxSpansPerSpanSet:
-		return req, fmt.Errorf("spans per span set exceeds %d. received %d", h.opts.MaxSpansPerSpanSet, spss)
+	if err := h.checkSearch(&req, limit, limitSet, spss, spssSet); err != nil {
+		return req, err
 	}
-	req.SpansPerSpanSet = spss
-
 	req.Start, req.End, err = h.searchRange(r)
 	return req, err
+}
+
+var errTagsAndQuery = errors.New("invalid request: can't specify tags and q in the same query")
+
+// checkSearch applies the rules shared by /api/search and the gRPC Search:
+// duration bounds, limit (unset = default) and spans per spanset (unset =
+// 3, 0 = unlimited).
+func (h *handlers) checkSearch(req *querier.SearchRequest, limit int, limitSet bool, spss int, spssSet bool) error {
+	if req.MinDuration > 0 && req.MaxDuration > 0 && req.MinDuration > req.MaxDuration {
+		return errors.New("invalid maxDuration: must be greater than minDuration")
+	}
+	switch {
+	case !limitSet:
+		limit = h.opts.DefaultResultLimit
+	case limit == 0:
+		return errors.New("invalid limit: must be a positive number")
+	case limit > h.opts.MaxResultLimit:
+		return fmt.Errorf("limit %d exceeds max limit of %d", limit, h.opts.MaxResultLimit)
+	}
+	req.Limit = limit
+	switch {
+	case !spssSet:
+		spss = 3
+	case spss > h.opts.MaxSpansPerSpanSet:
+		return fmt.Errorf("spans per span set exceeds %d. received %d", h.opts.MaxSpansPerSpanSet, spss)
+	}
+	req.SpansPerSpanSet = spss
+	return nil
 }
 
 func durationParam(r *http.Request, name string) (time.Duration, error) {
@@ -129,29 +139,41 @@ func (h *handlers) search(w http.ResponseWriter, r *http.Request) {
 		textError(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	resps := make([]*traceql.SearchResponse, 0, len(tenants))
-	for _, t := range tenants {
-		req.Tenant = t
-		resp, err := h.q.Search(r.Context(), req)
-		if err != nil {
-			prefix := "invalid TraceQL query: "
-			if req.Query == "" {
-				prefix = "invalid request: "
-			}
-			queryError(w, r, err, prefix)
-			return
-		}
-		resps = append(resps, resp)
-	}
-	resp := resps[0]
-	if len(resps) > 1 {
-		resp = querier.MergeSearchResponses(req.Limit, resps...)
+	resp, err := h.searchTenants(r.Context(), tenants, req)
+	if err != nil {
+		queryError(w, r, err, searchErrorPrefix(req))
+		return
 	}
 	if wantsProtobuf(r) {
 		writeBody(w, contentTypeProtobuf, marshalSearchProto(resp))
 		return
 	}
 	writeJSON(w, searchJSON{Traces: resp.Traces, Metrics: resp.Metrics})
+}
+
+// searchTenants runs req for every tenant and merges the answers.
+func (h *handlers) searchTenants(ctx context.Context, tenants []string, req querier.SearchRequest) (*traceql.SearchResponse, error) {
+	resps := make([]*traceql.SearchResponse, 0, len(tenants))
+	for _, t := range tenants {
+		req.Tenant = t
+		resp, err := h.q.Search(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		resps = append(resps, resp)
+	}
+	if len(resps) == 1 {
+		return resps[0], nil
+	}
+	return querier.MergeSearchResponses(req.Limit, resps...), nil
+}
+
+// searchErrorPrefix goes before the message of a bad search.
+func searchErrorPrefix(req querier.SearchRequest) string {
+	if req.Query == "" {
+		return "invalid request: "
+	}
+	return "invalid TraceQL query: "
 }
 
 // searchJSON is tempopb.SearchResponse as jsonpb writes it: an empty trace

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -48,22 +49,21 @@ func (h *handlers) parseTags(w http.ResponseWriter, r *http.Request) ([]string, 
 }
 
 // tagNames runs the request for every tenant and unions the scopes.
-func (h *handlers) tagNames(w http.ResponseWriter, r *http.Request, tenants []string, req querier.TagsRequest) (map[string][]string, uint64, bool) {
+func (h *handlers) tagNames(ctx context.Context, tenants []string, req querier.TagsRequest) (map[string][]string, uint64, error) {
 	scopes := map[string][]string{}
 	var bytes uint64
 	for _, t := range tenants {
 		req.Tenant = t
-		res, err := h.q.TagNames(r.Context(), req)
+		res, err := h.q.TagNames(ctx, req)
 		if err != nil {
-			queryError(w, r, err, "")
-			return nil, 0, false
+			return nil, 0, err
 		}
 		for s, names := range res.Scopes {
 			scopes[s] = union(scopes[s], names)
 		}
 		bytes += res.InspectedBytes
 	}
-	return scopes, bytes, true
+	return scopes, bytes, nil
 }
 
 func union(a, b []string) []string {
@@ -81,23 +81,30 @@ func (h *handlers) searchTags(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	scopes, bytes, ok := h.tagNames(w, r, tenants, req)
-	if !ok {
+	scopes, bytes, err := h.tagNames(r.Context(), tenants, req)
+	if err != nil {
+		queryError(w, r, err, "")
 		return
 	}
-	var names []string
-	for s, l := range scopes {
-		if s == querier.ScopeIntrinsic && req.Scope != querier.ScopeIntrinsic {
-			continue // v1 lists attributes unless intrinsics are asked for
-		}
-		names = union(names, l)
-	}
-	resp := tagsV1{TagNames: names, Metrics: metadataMetrics{InspectedBytes: bytes}}
+	resp := tagsV1{TagNames: flatNames(scopes, req.Scope), Metrics: metadataMetrics{InspectedBytes: bytes}}
 	if wantsProtobuf(r) {
 		writeBody(w, contentTypeProtobuf, resp.marshalProto())
 		return
 	}
 	writeJSON(w, resp)
+}
+
+// flatNames is the v1 list: every scope's names in one sorted list,
+// intrinsics only when asked for.
+func flatNames(scopes map[string][]string, scope string) []string {
+	var names []string
+	for s, l := range scopes {
+		if s == querier.ScopeIntrinsic && scope != querier.ScopeIntrinsic {
+			continue
+		}
+		names = union(names, l)
+	}
+	return names
 }
 
 type tagsV1 struct {
@@ -124,21 +131,28 @@ func (h *handlers) searchTagsV2(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	scopes, bytes, ok := h.tagNames(w, r, tenants, req)
-	if !ok {
+	scopes, bytes, err := h.tagNames(r.Context(), tenants, req)
+	if err != nil {
+		queryError(w, r, err, "")
 		return
 	}
-	resp := tagsV2{Metrics: metadataMetrics{InspectedBytes: bytes}}
-	for _, s := range scopeOrder {
-		if len(scopes[s]) > 0 {
-			resp.Scopes = append(resp.Scopes, tagsV2Scope{Name: s, Tags: scopes[s]})
-		}
-	}
+	resp := tagsV2{Scopes: scopesInOrder(scopes), Metrics: metadataMetrics{InspectedBytes: bytes}}
 	if wantsProtobuf(r) {
 		writeBody(w, contentTypeProtobuf, resp.marshalProto())
 		return
 	}
 	writeJSON(w, resp)
+}
+
+// scopesInOrder lists the scopes having names in scopeOrder.
+func scopesInOrder(scopes map[string][]string) []tagsV2Scope {
+	var out []tagsV2Scope
+	for _, s := range scopeOrder {
+		if len(scopes[s]) > 0 {
+			out = append(out, tagsV2Scope{Name: s, Tags: scopes[s]})
+		}
+	}
+	return out
 }
 
 // tagValueParams reads the shared parameters of the tag-values endpoints.
@@ -165,16 +179,16 @@ func (h *handlers) tagValueParams(w http.ResponseWriter, r *http.Request) ([]str
 	return tenants, req, true
 }
 
-func (h *handlers) tagValuesOf(w http.ResponseWriter, r *http.Request, tenants []string, req querier.TagValuesRequest) ([]querier.TagValue, uint64, bool) {
+// tagValuesOf runs the request for every tenant and unions the values.
+func (h *handlers) tagValuesOf(ctx context.Context, tenants []string, req querier.TagValuesRequest) ([]querier.TagValue, uint64, error) {
 	seen := map[querier.TagValue]bool{}
 	var out []querier.TagValue
 	var bytes uint64
 	for _, t := range tenants {
 		req.Tenant = t
-		res, err := h.q.TagValues(r.Context(), req)
+		res, err := h.q.TagValues(ctx, req)
 		if err != nil {
-			queryError(w, r, err, "")
-			return nil, 0, false
+			return nil, 0, err
 		}
 		for _, v := range res.Values {
 			if !seen[v] {
@@ -184,7 +198,7 @@ func (h *handlers) tagValuesOf(w http.ResponseWriter, r *http.Request, tenants [
 		}
 		bytes += res.InspectedBytes
 	}
-	return out, bytes, true
+	return out, bytes, nil
 }
 
 type tagValuesV1 struct {
@@ -200,8 +214,9 @@ func (h *handlers) tagValues(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.V1, req.Name = true, mux.Vars(r)["tagName"]
-	vals, bytes, ok := h.tagValuesOf(w, r, tenants, req)
-	if !ok {
+	vals, bytes, err := h.tagValuesOf(r.Context(), tenants, req)
+	if err != nil {
+		queryError(w, r, err, "")
 		return
 	}
 	resp := tagValuesV1{Metrics: metadataMetrics{InspectedBytes: bytes}}
@@ -227,15 +242,15 @@ func (h *handlers) tagValuesV2(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	name := mux.Vars(r)["tagName"]
-	attr, err := parseIdentifier(name)
+	attr, err := tagNameV2(mux.Vars(r)["tagName"])
 	if err != nil {
-		textError(w, "please provide a valid tagName: failed to parse identifier "+name+": "+err.Error(), http.StatusBadRequest)
+		textError(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	req.Tag = attr
-	vals, bytes, ok := h.tagValuesOf(w, r, tenants, req)
-	if !ok {
+	vals, bytes, err := h.tagValuesOf(r.Context(), tenants, req)
+	if err != nil {
+		queryError(w, r, err, "")
 		return
 	}
 	resp := tagValuesV2{TagValues: vals, Metrics: metadataMetrics{InspectedBytes: bytes}}
@@ -244,6 +259,15 @@ func (h *handlers) tagValuesV2(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, resp)
+}
+
+// tagNameV2 reads the tag of the v2 tag values endpoint, with Tempo's error.
+func tagNameV2(name string) (traceql.Attribute, error) {
+	attr, err := parseIdentifier(name)
+	if err != nil {
+		return attr, errors.New("please provide a valid tagName: failed to parse identifier " + name + ": " + err.Error())
+	}
+	return attr, nil
 }
 
 // parseIdentifier reads a TraceQL attribute or intrinsic by parsing it as

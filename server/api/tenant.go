@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -15,17 +16,22 @@ const SingleTenant = "single-tenant"
 // multitenancy off (the header is ignored), else the header's value, where
 // "a|b" reads several tenants and merges (dskit's rules for valid IDs).
 func (h *handlers) tenants(r *http.Request) ([]string, error) {
+	return h.tenantsOf(r.Context(), r.Header.Values(h.opts.TenantHeader))
+}
+
+// tenantsOf applies the tenant rules to the values of the tenant header
+// (HTTP) or of the x-scope-orgid metadata key (gRPC).
+func (h *handlers) tenantsOf(ctx context.Context, vals []string) ([]string, error) {
 	if !h.opts.MultitenancyEnabled {
 		return []string{SingleTenant}, nil
 	}
-	vals := r.Header.Values(h.opts.TenantHeader)
 	switch {
 	case len(vals) == 0 || (len(vals) == 1 && vals[0] == ""):
 		return nil, user.ErrNoOrgID
 	case len(vals) > 1:
 		return nil, user.ErrTooManyOrgIDs
 	}
-	ids, err := tenant.TenantIDs(user.InjectOrgID(r.Context(), vals[0]))
+	ids, err := tenant.TenantIDs(user.InjectOrgID(ctx, vals[0]))
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
 
 	"github.com/tempoctl/tempoctl/model"
 	"github.com/tempoctl/tempoctl/model/otlpwire"
@@ -73,6 +75,8 @@ type App struct {
 	recv        *receiver.Receivers
 	querier     *querier.Querier
 	worker      *frontend.Worker
+	health      *health.Server // grpc.health.v1 on the gRPC port
+	httpGRPC    *grpc.Server   // gRPC on the HTTP port (stream_over_http_enabled)
 
 	mm      *modules.Manager
 	sm      *services.Manager
@@ -181,6 +185,7 @@ func (a *App) Run(ctx context.Context, ready chan<- struct{}) error {
 		return firstFailure(sm, err)
 	}
 	a.log.Info("tempoctl is ready", "http", a.HTTPAddr(), "grpc", a.GRPCAddr(), "target", a.cfg.Target)
+	a.health.Resume()
 	if ready != nil {
 		close(ready)
 	}
@@ -222,6 +227,7 @@ func (a *App) initServer() (services.Service, error) {
 	}
 	a.server = srv
 	a.registerRoutes()
+	a.setupGRPC()
 	return services.NewBasicService(nil, func(ctx context.Context) error {
 		go func() { a.serverErr <- srv.Run() }()
 		select {
@@ -234,6 +240,7 @@ func (a *App) initServer() (services.Service, error) {
 			return nil
 		}
 	}, func(error) error {
+		a.stopGRPC()
 		srv.Shutdown()
 		return nil
 	}), nil
@@ -389,7 +396,7 @@ func (a *App) newFrontend(q *querier.Querier, exec frontend.Executor) *frontend.
 // tempo_request_duration_seconds under each route's Tempo name).
 func (a *App) registerQueryAPI(q api.Querier) {
 	s := a.cfg.QueryFrontend.Search
-	api.Register(a.server.HTTP, q, api.Options{
+	opts := api.Options{
 		MultitenancyEnabled: a.cfg.MultitenancyEnabled,
 		TenantHeader:        a.cfg.Auth.Header,
 		PathPrefix:          a.cfg.HTTPAPIPrefix,
@@ -398,7 +405,9 @@ func (a *App) registerQueryAPI(q api.Querier) {
 		MaxSpansPerSpanSet:  s.MaxSpansPerSpanSet,
 		MaxSearchDuration:   s.MaxDuration,
 		RecentWindow:        s.QueryBackendAfter,
-	})
+	}
+	api.Register(a.server.HTTP, q, opts)
+	a.registerStreaming(q, opts)
 }
 
 // target is the configured target ("" is all).

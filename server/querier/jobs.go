@@ -157,6 +157,8 @@ func (q *Querier) RunSearchJob(ctx context.Context, req SearchRequest, job Searc
 			t.SpanSet, t.SpanSets, t.ServiceStats = nil, nil, nil
 		}
 	}
+	req.Progress.add(resp.Traces, p.Limit, p.Legacy, traceql.SearchMetrics{InspectedTraces: resp.Metrics.InspectedTraces,
+		InspectedBytes: resp.Metrics.InspectedBytes, InspectedSpans: resp.Metrics.InspectedSpans})
 	return resp, nil
 }
 

@@ -9,41 +9,52 @@ import (
 )
 
 // SearchProgress reads a search's partial results while it runs, for the
-// streaming API: set SearchRequest.Progress, run Search in a goroutine and
-// poll Diff. One SearchProgress may serve several searches in a row (the
-// tenants of a multi-tenant read); its metrics then add up across them.
+// streaming API: set SearchRequest.Progress, run the search in a goroutine
+// and poll Diff. It is fed by Search as each source is read and by
+// RunSearchJob as each job ends (a frontend passing the request through),
+// and keeps its own merge of what it was fed; one SearchProgress may serve
+// several searches in a row (the tenants of a multi-tenant read), whose
+// results then merge and metrics add up.
 type SearchProgress struct {
-	mu   sync.Mutex
-	run  *searchRun
-	base traceql.SearchMetrics // of the searches already finished
+	mu      sync.Mutex
+	rs      *resultSet
+	limit   int
+	metrics traceql.SearchMetrics
 }
 
-// attach starts reporting run (nil-safe: no progress asked for).
-func (p *SearchProgress) attach(run *searchRun) {
-	if p == nil {
-		return
-	}
-	run.results.changed = map[string]struct{}{}
-	p.mu.Lock()
-	p.run = run
-	p.mu.Unlock()
-}
-
-// finish stops reporting run before its results are handed out (and, for
-// legacy searches, trimmed), keeping its metrics in the total.
-func (p *SearchProgress) finish(run *searchRun) {
+// AddTotals counts jobs, blocks and block bytes a search is going to read
+// (the totals of its metrics).
+func (p *SearchProgress) AddTotals(jobs, blocks uint32, blockBytes uint64) {
 	if p == nil {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.run != run {
+	p.metrics.TotalJobs += jobs
+	p.metrics.TotalBlocks += blocks
+	p.metrics.TotalBlockBytes += blockBytes
+}
+
+// add merges one finished job's traces (copied: the search goes on merging
+// into its own) and counts its work.
+func (p *SearchProgress) add(traces []*traceql.TraceSearchMetadata, limit int, legacy bool, work traceql.SearchMetrics) {
+	if p == nil {
 		return
 	}
-	run.mu.Lock()
-	addMetrics(&p.base, run.metrics)
-	run.mu.Unlock()
-	p.run = nil
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.rs == nil {
+		p.rs = newResultSet()
+		p.rs.changed = map[string]struct{}{}
+	}
+	p.limit = max(p.limit, limit)
+	copies := make([]*traceql.TraceSearchMetadata, len(traces))
+	for i, t := range traces {
+		copies[i] = cloneResult(t, legacy)
+	}
+	p.rs.add(copies)
+	work.CompletedJobs = 1
+	addMetrics(&p.metrics, &work)
 }
 
 // Diff returns the traces among the current best Limit results that are
@@ -52,30 +63,25 @@ func (p *SearchProgress) finish(run *searchRun) {
 func (p *SearchProgress) Diff() ([]*traceql.TraceSearchMetadata, traceql.SearchMetrics) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	m := p.base
-	r := p.run
-	if r == nil {
-		return nil, m
+	if p.rs == nil {
+		return nil, p.metrics
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	addMetrics(&m, r.metrics)
-	legacy := r.req.Query == ""
 	var out []*traceql.TraceSearchMetadata
-	for _, t := range r.results.sorted(r.limit) {
-		if _, ok := r.results.changed[t.TraceID]; !ok {
+	for _, t := range p.rs.sorted(p.limit) {
+		if _, ok := p.rs.changed[t.TraceID]; !ok {
 			continue
 		}
 		// A trace outside the best Limit stays marked: it can only fall
 		// further, but keeping it costs nothing.
-		delete(r.results.changed, t.TraceID)
-		out = append(out, cloneResult(t, legacy))
+		delete(p.rs.changed, t.TraceID)
+		out = append(out, cloneResult(t, false))
 	}
-	return out, m
+	return out, p.metrics
 }
 
 // cloneResult copies what mergeTrace changes in place, so the copy can be
-// encoded while the search goes on. Spansets are replaced, never changed.
+// merged or encoded apart from the original. Spansets are replaced, never
+// changed. legacy drops what legacy search answers leave out.
 func cloneResult(t *traceql.TraceSearchMetadata, legacy bool) *traceql.TraceSearchMetadata {
 	c := *t
 	if legacy {

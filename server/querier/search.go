@@ -85,17 +85,19 @@ func (q *Querier) Search(ctx context.Context, req SearchRequest) (*traceql.Searc
 	for _, m := range metas {
 		run.metrics.TotalBlockBytes += m.Size
 	}
+	run.progress = req.Progress
+	jobs := run.metrics.TotalJobs
+	if q.hasLive() {
+		jobs++
+	}
+	run.progress.AddTotals(jobs, run.metrics.TotalBlocks, run.metrics.TotalBlockBytes)
 	if q.hasLive() {
 		run.metrics.TotalJobs++
-	}
-	req.Progress.attach(run)
-	if q.hasLive() {
 		run.searchLive(ctx)
 	}
 	if !run.done() {
 		q.forEachBlock(ctx, metas, run.searchBlock)
 	}
-	req.Progress.finish(run)
 	if run.fatal != nil {
 		return nil, run.fatal
 	}
@@ -142,6 +144,9 @@ type searchRun struct {
 	srcs    sourceErrors
 	fatal   error
 	stopped bool // enough results: remaining jobs were cancelled
+	// progress, when set, is fed each source's answer (Search; a
+	// RunSearchJob feeds its whole job instead).
+	progress *SearchProgress
 }
 
 func (r *searchRun) done() bool {
@@ -154,6 +159,13 @@ func (r *searchRun) done() bool {
 func (r *searchRun) collect(resp *traceql.SearchResponse, inspectedTraces uint32, inspectedBytes uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.progress != nil {
+		work := traceql.SearchMetrics{InspectedTraces: inspectedTraces, InspectedBytes: inspectedBytes}
+		if resp.Metrics != nil {
+			work.InspectedSpans = resp.Metrics.InspectedSpans
+		}
+		r.progress.add(resp.Traces, r.limit, r.req.Query == "", work)
+	}
 	r.results.add(resp.Traces)
 	r.metrics.CompletedJobs++
 	r.metrics.InspectedTraces += inspectedTraces
