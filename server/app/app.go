@@ -355,32 +355,45 @@ func (f pusherFunc) Push(ctx context.Context, tenant string, b *otlpwire.Batch) 
 }
 
 // initQuerier builds the querier (live data from the in-process
-// ingester, if any, and the bucket's blocks) and the worker that runs jobs
-// on it. On its own (-target=querier) it also answers the query API.
+// ingester, if any, and the bucket's blocks), the worker that runs jobs on
+// it and the querier-internal job routes. On its own (-target=querier) it
+// also answers the query API, and registers with the query frontend at
+// querier.frontend_worker.frontend_address when one is set.
 func (a *App) initQuerier() (services.Service, error) {
 	a.querier = querier.New(a.be, liveSource{a}, a.log.With("module", "querier"), a.reg, querier.Config{
 		MaxBytesPerTrace: func(t string) int { return a.ovr.For(t).MaxBytesPerTrace },
 	})
 	a.worker = frontend.NewWorker(a.querier, a.cfg.Querier)
-	if a.target() == Querier {
-		a.registerQueryAPI(a.newFrontend(a.querier, a.worker))
+	frontend.RegisterQuerierAPI(a.server.HTTP, a.worker, a.cfg.Auth.Header)
+	if a.target() != Querier {
+		return services.NewIdleService(nil, nil), nil
 	}
-	return services.NewIdleService(nil, nil), nil
+	a.registerQueryAPI(a.newFrontend(a.querier, a.worker))
+	fe := a.cfg.Querier.FrontendWorker.FrontendAddress
+	if fe == "" {
+		return services.NewIdleService(nil, nil), nil
+	}
+	return services.NewBasicService(nil, func(ctx context.Context) error {
+		return frontend.RegisterWithFrontend(ctx, fe, a.server.HTTPListenAddr().String(), a.log.With("module", "querier"))
+	}, nil), nil
 }
 
 // initQueryFrontend serves the query API through a frontend. With the
-// querier in this process it runs jobs there; on its own
-// (-target=query-frontend) it runs them on a querier of its own over the
-// same bucket (no live data).
+// querier in this process it runs jobs there. On its own
+// (-target=query-frontend) it sends them to the queriers that registered
+// on its gRPC port, and runs them on a querier of its own over the same
+// bucket (no live data) while none has.
 func (a *App) initQueryFrontend() (services.Service, error) {
-	q, w := a.querier, a.worker
-	if q == nil {
-		q = querier.New(a.be, nil, a.log.With("module", "querier"), a.reg, querier.Config{
-			MaxBytesPerTrace: func(t string) int { return a.ovr.For(t).MaxBytesPerTrace },
-		})
-		w = frontend.NewWorker(q, a.cfg.Querier)
+	if a.querier != nil {
+		a.registerQueryAPI(a.newFrontend(a.querier, a.worker))
+		return services.NewIdleService(nil, nil), nil
 	}
-	a.registerQueryAPI(a.newFrontend(q, w))
+	q := querier.New(a.be, nil, a.log.With("module", "querier"), a.reg, querier.Config{
+		MaxBytesPerTrace: func(t string) int { return a.ovr.For(t).MaxBytesPerTrace },
+	})
+	remote := frontend.NewRemote(frontend.NewWorker(q, a.cfg.Querier), a.cfg.Auth.Header, 3*frontend.RegisterInterval)
+	frontend.RegisterQuerierService(a.server.GRPC, remote)
+	a.registerQueryAPI(a.newFrontend(q, remote))
 	return services.NewIdleService(nil, nil), nil
 }
 

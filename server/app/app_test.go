@@ -285,8 +285,12 @@ func TestQueryFrontendAndQuerierTargets(t *testing.T) {
 			t.Fatal("trace not flushed")
 		}
 	}
+	var fe *App
 	for _, target := range []string{"query-frontend", "querier"} {
 		a, _ := startApp(t, "-target="+target, "-storage.trace.local.path="+bucket)
+		if target == "query-frontend" {
+			fe = a
+		}
 		if a.ReceiverAddr("otlp/grpc") != "" {
 			t.Fatalf("%s runs receivers", target)
 		}
@@ -301,6 +305,21 @@ func TestQueryFrontendAndQuerierTargets(t *testing.T) {
 		}
 		if code, body := get(t, base+"/status/services"); !strings.Contains(body, target+": Running") {
 			t.Fatalf("%s: services %d %s", target, code, body)
+		}
+	}
+
+	// A querier naming the frontend registers there and is sent its jobs.
+	q, _ := startApp(t, "-target=querier", "-storage.trace.local.path="+bucket, "-querier.frontend_worker.frontend_address="+fe.GRPCAddr())
+	jobs := `tempo_request_duration_seconds_count{method="GET",route="/querier/api/traces/{traceID}",status_code="200"`
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if code, body := get(t, "http://"+fe.HTTPAddr()+"/api/traces/"+id.String()); code != 200 || !strings.Contains(body, "read elsewhere") {
+			t.Fatalf("trace through the frontend: %d %.200s", code, body)
+		}
+		if _, m := get(t, "http://"+q.HTTPAddr()+"/metrics"); strings.Contains(m, jobs) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the frontend sent no job to the registered querier")
 		}
 	}
 }
