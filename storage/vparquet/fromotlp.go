@@ -199,37 +199,58 @@ func roundedStart(t uint64, stepSeconds uint64) uint32 {
 	return uint32(k)
 }
 
-// rebatch merges identical resources, then identical scopes in each (§7.4).
+// rebatch merges identical resources, then identical scopes in each (§7.4),
+// in place: groups keep the order of their first appearance.
 func rebatch(tr *Trace) {
 	sortAttrs := func(as []Attribute) {
-		slices.SortStableFunc(as, func(x, y Attribute) int { return strings.Compare(x.Key, y.Key) })
+		if len(as) > 1 {
+			slices.SortStableFunc(as, func(x, y Attribute) int { return strings.Compare(x.Key, y.Key) })
+		}
 	}
-	var out []ResourceSpans
-	for _, rs := range tr.ResourceSpans {
-		sortAttrs(rs.Resource.Attrs)
-		i := slices.IndexFunc(out, func(o ResourceSpans) bool { return sameResource(&o.Resource, &rs.Resource) })
-		if i < 0 {
-			out = append(out, rs)
+	rss := tr.ResourceSpans
+	n := 0
+	for i := range rss {
+		sortAttrs(rss[i].Resource.Attrs)
+		j := 0
+		for j < n && !sameResource(&rss[j].Resource, &rss[i].Resource) {
+			j++
+		}
+		if j == n {
+			if n != i {
+				rss[n] = rss[i]
+			}
+			n++
 			continue
 		}
-		out[i].ScopeSpans = append(out[i].ScopeSpans, rs.ScopeSpans...)
+		rss[j].ScopeSpans = append(rss[j].ScopeSpans, rss[i].ScopeSpans...)
 	}
-	for i := range out {
-		var sss []ScopeSpans
-		for _, ss := range out[i].ScopeSpans {
-			sortAttrs(ss.Scope.Attrs)
-			j := slices.IndexFunc(sss, func(o ScopeSpans) bool {
-				return o.Scope.Name == ss.Scope.Name && o.Scope.Version == ss.Scope.Version && sameAttrs(o.Scope.Attrs, ss.Scope.Attrs)
-			})
-			if j < 0 {
-				sss = append(sss, ss)
+	clear(rss[n:])
+	tr.ResourceSpans = rss[:n]
+	for i := range tr.ResourceSpans {
+		sss := tr.ResourceSpans[i].ScopeSpans
+		m := 0
+		for k := range sss {
+			sortAttrs(sss[k].Scope.Attrs)
+			j := 0
+			for j < m && !sameScope(&sss[j].Scope, &sss[k].Scope) {
+				j++
+			}
+			if j == m {
+				if m != k {
+					sss[m] = sss[k]
+				}
+				m++
 				continue
 			}
-			sss[j].Spans = append(sss[j].Spans, ss.Spans...)
+			sss[j].Spans = append(sss[j].Spans, sss[k].Spans...)
 		}
-		out[i].ScopeSpans = sss
+		clear(sss[m:])
+		tr.ResourceSpans[i].ScopeSpans = sss[:m]
 	}
-	tr.ResourceSpans = out
+}
+
+func sameScope(a, b *Scope) bool {
+	return a.Name == b.Name && a.Version == b.Version && sameAttrs(a.Attrs, b.Attrs)
 }
 
 func sameResource(a, b *Resource) bool {

@@ -37,6 +37,11 @@ type WireBuilder struct {
 	evs   arena[Event]
 	links arena[Link]
 	bytes arena[byte]
+
+	rss     []ResourceSpans // scratch for one trace
+	sss     []ScopeSpans    // scratch for one resource
+	rsArena arena[ResourceSpans]
+	ssArena arena[ScopeSpans]
 }
 
 type dedupKey struct {
@@ -74,10 +79,10 @@ func (a *arena[T]) take(n int) []T {
 	}
 }
 
+// reset reuses the blocks without clearing them: every element handed out
+// again is overwritten whole, and the builder dies with its block writer,
+// so stale references keep nothing alive for long.
 func (a *arena[T]) reset() {
-	for i := 0; i <= a.cur && i < len(a.blocks); i++ {
-		clear(a.blocks[i]) // drop references into freed batches
-	}
 	a.cur, a.used = 0, 0
 }
 
@@ -98,6 +103,8 @@ func (b *WireBuilder) Reset() {
 	b.evs.reset()
 	b.links.reset()
 	b.bytes.reset()
+	b.rsArena.reset()
+	b.ssArena.reset()
 }
 
 // Build fills tr with the row of trace id from its parts (in arrival order;
@@ -110,6 +117,7 @@ func (b *WireBuilder) Build(id model.TraceID, parts []otlpwire.Part, tr *Trace) 
 	clear(b.seen)
 	size := 0
 	var start, end uint64
+	rss := b.rss[:0]
 	for _, p := range parts {
 		for i := 0; i < len(p.Spans); {
 			res := p.B.Scopes[p.Spans[i].Scope].Resource
@@ -117,16 +125,16 @@ func (b *WireBuilder) Build(id model.TraceID, parts []otlpwire.Part, tr *Trace) 
 			for j < len(p.Spans) && p.B.Scopes[p.Spans[j].Scope].Resource == res {
 				j++
 			}
-			rs := ResourceSpans{}
+			rss = append(rss, ResourceSpans{})
+			rs := &rss[len(rss)-1]
 			b.resource(p.B, p.B.Resources[res].Msg, &rs.Resource)
+			sss := b.sss[:0]
 			for k := i; k < j; {
 				sc := p.Spans[k].Scope
 				l := k
 				for l < j && p.Spans[l].Scope == sc {
 					l++
 				}
-				ss := ScopeSpans{}
-				b.scope(p.B, p.B.Scopes[sc].Msg, &ss.Scope)
 				spans := b.spans.take(l - k)
 				n := 0
 				for _, ref := range p.Spans[k:l] {
@@ -146,17 +154,24 @@ func (b *WireBuilder) Build(id model.TraceID, parts []otlpwire.Part, tr *Trace) 
 					}
 				}
 				if n > 0 {
-					ss.Spans = spans[:n:n]
-					rs.ScopeSpans = append(rs.ScopeSpans, ss)
+					sss = append(sss, ScopeSpans{Spans: spans[:n:n]})
+					b.scope(p.B, p.B.Scopes[sc].Msg, &sss[len(sss)-1].Scope)
 				}
 				k = l
 			}
-			if len(rs.ScopeSpans) > 0 {
-				tr.ResourceSpans = append(tr.ResourceSpans, rs)
+			if len(sss) == 0 {
+				rss = rss[:len(rss)-1]
+			} else {
+				rs.ScopeSpans = b.ssArena.take(len(sss))
+				copy(rs.ScopeSpans, sss)
 			}
+			b.sss = sss
 			i = j
 		}
 	}
+	tr.ResourceSpans = b.rsArena.take(len(rss))
+	copy(tr.ResourceSpans, rss)
+	b.rss = rss
 	tr.StartTimeUnixNano, tr.EndTimeUnixNano, tr.DurationNano = start, end, end-start
 	rebatch(tr)
 	serviceStats(tr)
