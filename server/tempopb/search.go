@@ -3,7 +3,6 @@ package tempopb
 import (
 	"fmt"
 	"math"
-	"slices"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -28,14 +27,10 @@ type SearchRequest struct {
 
 // Marshal encodes the request.
 func (m *SearchRequest) Marshal() ([]byte, error) {
-	keys := make([]string, 0, len(m.Tags))
-	for k := range m.Tags {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	var b []byte
-	for _, k := range keys {
-		b = appendMessage(b, 1, appendString(appendString(nil, 1, k), 2, m.Tags[k]))
+	for _, k := range sortedKeys(m.Tags) {
+		v := protowire.AppendTag(mapKey(k), 2, protowire.BytesType)
+		b = appendMessage(b, 1, protowire.AppendString(v, m.Tags[k]))
 	}
 	b = appendUint(b, 2, uint64(m.MinDurationMs))
 	b = appendUint(b, 3, uint64(m.MaxDurationMs))
@@ -279,15 +274,10 @@ func marshalTrace(t *traceql.TraceSearchMetadata) []byte {
 	for _, ss := range t.SpanSets {
 		b = appendMessage(b, 7, marshalSpanSet(ss))
 	}
-	svcs := make([]string, 0, len(t.ServiceStats))
-	for s := range t.ServiceStats {
-		svcs = append(svcs, s)
-	}
-	slices.Sort(svcs)
-	for _, s := range svcs {
+	for _, s := range sortedKeys(t.ServiceStats) {
 		st := t.ServiceStats[s]
 		v := appendUint(appendUint(nil, 1, uint64(st.SpanCount)), 2, uint64(st.ErrorCount))
-		b = appendMessage(b, 8, appendMessage(appendString(nil, 1, s), 2, v))
+		b = appendMessage(b, 8, appendMessage(mapKey(s), 2, v))
 	}
 	return b
 }

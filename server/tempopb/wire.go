@@ -58,15 +58,27 @@ func appendMessage(b []byte, f protowire.Number, m []byte) []byte {
 
 // appendInt64Map writes map<string,int64> entries in key order.
 func appendInt64Map(b []byte, f protowire.Number, m map[string]int64) []byte {
+	for _, k := range sortedKeys(m) {
+		v := protowire.AppendTag(mapKey(k), 2, protowire.VarintType)
+		b = appendMessage(b, f, protowire.AppendVarint(v, uint64(m[k])))
+	}
+	return b
+}
+
+// mapKey starts a map entry with its key. Entries write key and value even
+// when empty, as protobuf runtimes do.
+func mapKey(k string) []byte {
+	b := protowire.AppendTag(nil, 1, protowire.BytesType)
+	return protowire.AppendString(b, k)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	for _, k := range keys {
-		b = appendMessage(b, f, appendInt(appendString(nil, 1, k), 2, m[k]))
-	}
-	return b
+	return keys
 }
 
 // field is one decoded field: v holds varint and fixed values, b the bytes
