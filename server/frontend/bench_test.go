@@ -123,3 +123,50 @@ func BenchmarkSearch(b *testing.B) {
 type metricsOf struct{ jobs uint32 }
 
 func (m metricsOf) GetJobs() uint32 { return m.jobs }
+
+// BenchmarkTraceByID looks up 40 traces spread over the 8 blocks, through
+// the querier and through the frontend's shards (query_shards 50 and 2).
+func BenchmarkTraceByID(b *testing.B) {
+	be := benchBucket(b, 8, 20_000, 1<<20)
+	var ids []model.TraceID
+	for k := range 8 {
+		g := tracegen.New(uint64(k+1), tracegen.Config{MinSpans: 2, MaxSpans: 22,
+			Start: uint64(benchBase.UnixNano()) + uint64(k)*uint64(time.Hour), Spread: uint64(time.Hour) / 20_000})
+		for range 5 {
+			id, _ := g.Trace()
+			ids = append(ids, id)
+		}
+	}
+	for _, mode := range []string{"querier", "frontend-50", "frontend-2"} {
+		b.Run(mode, func(b *testing.B) {
+			q := querier.New(be, nil, nil, nil, querier.Config{})
+			shards := 50
+			if mode == "frontend-2" {
+				shards = 2
+			}
+			f := New(Config{TraceByID: TraceByIDConfig{QueryShards: shards}}, q, NewWorker(q, QuerierConfig{}), Options{})
+			ctx := context.Background()
+			var lat []time.Duration
+			for b.Loop() {
+				for _, id := range ids {
+					req := querier.TraceByIDRequest{Tenant: benchTenant, ID: id}
+					t0 := time.Now()
+					var res *querier.TraceByIDResult
+					var err error
+					if mode == "querier" {
+						res, err = q.FindTraceByID(ctx, req)
+					} else {
+						res, err = f.FindTraceByID(ctx, req)
+					}
+					lat = append(lat, time.Since(t0))
+					if err != nil || !res.Found {
+						b.Fatalf("%s: %v", id, err)
+					}
+				}
+			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+		})
+	}
+}
