@@ -38,6 +38,7 @@ type WireBuilder struct {
 	links arena[Link]
 	bytes arena[byte]
 
+	nested  nestedSets
 	rss     []ResourceSpans // scratch for one trace
 	sss     []ScopeSpans    // scratch for one resource
 	rsArena arena[ResourceSpans]
@@ -175,7 +176,7 @@ func (b *WireBuilder) Build(id model.TraceID, parts []otlpwire.Part, tr *Trace) 
 	tr.StartTimeUnixNano, tr.EndTimeUnixNano, tr.DurationNano = start, end, end-start
 	rebatch(tr)
 	serviceStats(tr)
-	AssignNestedSets(tr)
+	b.nested.assign(tr)
 	for i := range tr.ResourceSpans {
 		for j := range tr.ResourceSpans[i].ScopeSpans {
 			ss := &tr.ResourceSpans[i].ScopeSpans[j]

@@ -18,7 +18,37 @@ func spanKey(id []byte) uint64 {
 // by depth-first walk, ParentID = parent's left (-1 for roots), ChildCount.
 // Traces without a root, or with a span ID used more than twice, keep zeros.
 func AssignNestedSets(tr *Trace) {
-	var spans []*Span
+	var ns nestedSets
+	ns.assign(tr)
+}
+
+// nestedSets is AssignNestedSets' working memory, reusable across traces.
+type nestedSets struct {
+	spans []*Span
+	byID  map[uint64]int32 // span ID → first span with it
+	dup   []int32          // per span: the next span with its ID, or -1
+	roots []int32
+	// children as linked lists in span order
+	head, tail, next []int32
+	visited          []bool
+	stack            []nestedFrame
+}
+
+type nestedFrame struct{ span, child int32 }
+
+func resize[T any](s []T, n int, v T) []T {
+	if cap(s) < n {
+		s = make([]T, n)
+	}
+	s = s[:n]
+	for i := range s {
+		s[i] = v
+	}
+	return s
+}
+
+func (ns *nestedSets) assign(tr *Trace) {
+	spans := ns.spans[:0]
 	for i := range tr.ResourceSpans {
 		for j := range tr.ResourceSpans[i].ScopeSpans {
 			ss := &tr.ResourceSpans[i].ScopeSpans[j]
@@ -29,62 +59,80 @@ func AssignNestedSets(tr *Trace) {
 			}
 		}
 	}
-	byID := make(map[uint64][]int, len(spans))
-	var roots []int
+	ns.spans = spans
+	if ns.byID == nil {
+		ns.byID = make(map[uint64]int32, len(spans))
+	} else {
+		clear(ns.byID)
+	}
+	n := len(spans)
+	ns.dup = resize(ns.dup, n, -1)
+	roots := ns.roots[:0]
 	for i, s := range spans {
 		k := spanKey(s.SpanID)
-		byID[k] = append(byID[k], i)
-		if len(byID[k]) > 2 {
-			return
+		if f, ok := ns.byID[k]; ok {
+			if ns.dup[f] >= 0 {
+				return // a third use of one ID
+			}
+			ns.dup[f] = int32(i)
+		} else {
+			ns.byID[k] = int32(i)
 		}
 		if len(s.ParentSpanID) == 0 {
-			roots = append(roots, i)
+			roots = append(roots, int32(i))
 		}
 	}
+	ns.roots = roots
 	if len(roots) == 0 {
 		return
 	}
-	children := make([][]int, len(spans))
+	ns.head, ns.tail, ns.next = resize(ns.head, n, -1), resize(ns.tail, n, -1), resize(ns.next, n, -1)
 	for i, s := range spans {
 		if len(s.ParentSpanID) == 0 {
 			continue
 		}
-		if p := parentOf(spans, byID[spanKey(s.ParentSpanID)], s, i); p >= 0 {
-			children[p] = append(children[p], i)
+		first, ok := ns.byID[spanKey(s.ParentSpanID)]
+		if !ok {
+			continue
 		}
-	}
-	for i, c := range children {
-		spans[i].ChildCount = int32(len(c))
+		p := ns.parentOf(first, s, int32(i))
+		if p < 0 {
+			continue
+		}
+		if ns.tail[p] < 0 {
+			ns.head[p] = int32(i)
+		} else {
+			ns.next[ns.tail[p]] = int32(i)
+		}
+		ns.tail[p] = int32(i)
+		spans[p].ChildCount++
 	}
 
 	// Iterative DFS; visited guards against cycles in malformed input.
-	visited := make([]bool, len(spans))
+	ns.visited = resize(ns.visited, n, false)
 	counter := int32(1)
-	type frame struct{ span, next int }
-	var stack []frame
+	stack := ns.stack[:0]
 	for _, r := range roots {
-		if visited[r] {
+		if ns.visited[r] {
 			continue
 		}
-		visited[r] = true
+		ns.visited[r] = true
 		spans[r].ParentID = -1
 		spans[r].NestedSetLeft = counter
 		counter++
-		stack = append(stack[:0], frame{span: r})
+		stack = append(stack[:0], nestedFrame{span: r, child: ns.head[r]})
 		for len(stack) > 0 {
 			top := &stack[len(stack)-1]
-			cs := children[top.span]
-			if top.next < len(cs) {
-				c := cs[top.next]
-				top.next++
-				if visited[c] {
+			if c := top.child; c >= 0 {
+				top.child = ns.next[c]
+				if ns.visited[c] {
 					continue
 				}
-				visited[c] = true
+				ns.visited[c] = true
 				spans[c].ParentID = spans[top.span].NestedSetLeft
 				spans[c].NestedSetLeft = counter
 				counter++
-				stack = append(stack, frame{span: c})
+				stack = append(stack, nestedFrame{span: c, child: ns.head[c]})
 				continue
 			}
 			spans[top.span].NestedSetRight = counter
@@ -92,27 +140,26 @@ func AssignNestedSets(tr *Trace) {
 			stack = stack[:len(stack)-1]
 		}
 	}
+	ns.stack = stack
 }
 
-// parentOf picks the parent among the spans carrying the parent ID: with a
-// shared Zipkin ID, a server span's parent is the client half, anything
-// else's the server half.
-func parentOf(spans []*Span, cands []int, child *Span, self int) int {
-	switch len(cands) {
-	case 0:
-		return -1
-	case 1:
-		if cands[0] == self {
+// parentOf picks the parent among the spans carrying the parent ID (first,
+// and its duplicate if any): with a shared Zipkin ID, a server span's parent
+// is the client half, anything else's the server half.
+func (ns *nestedSets) parentOf(first int32, child *Span, self int32) int32 {
+	second := ns.dup[first]
+	if second < 0 {
+		if first == self {
 			return -1
 		}
-		return cands[0]
+		return first
 	}
 	want := int64(ptrace.SpanKindServer)
 	if child.Kind == int64(ptrace.SpanKindServer) {
 		want = int64(ptrace.SpanKindClient)
 	}
-	for _, c := range cands {
-		if c != self && spans[c].Kind == want {
+	for _, c := range [2]int32{first, second} {
+		if c != self && ns.spans[c].Kind == want {
 			return c
 		}
 	}
