@@ -20,7 +20,7 @@ import (
 	"github.com/tempoctl/tempoctl/storage/wal"
 )
 
-func newIngester(t *testing.T, walDir string, be *backend.Backend, cfg Config) *Ingester {
+func newIngester(t testing.TB, walDir string, be *backend.Backend, cfg Config) *Ingester {
 	t.Helper()
 	w, err := wal.Open(wal.Config{Path: walDir})
 	if err != nil {

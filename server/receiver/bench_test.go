@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -14,6 +15,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/tempoctl/tempoctl/model/otlpwire"
 )
@@ -119,4 +122,36 @@ func BenchmarkZipkinJSONDecode(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(benchSpans*b.N)/b.Elapsed().Seconds(), "spans/s")
+}
+
+// BenchmarkOTLPGRPC measures OTLP gRPC export requests over a real loopback
+// connection: transport, the raw codec, otlpwire parsing, tenant, push.
+func BenchmarkOTLPGRPC(b *testing.B) {
+	td := ptrace.NewTraces()
+	for td.SpanCount() < 500 {
+		benchTraces().ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
+	}
+	req := ptraceotlp.NewExportRequestFromTraces(td)
+	m, _ := newMetrics(nil)
+	srv := newOTLPGRPCServer(&base{pusher: nopPusher{}, tenants: newTenants(false, ""), retryAfter: DefaultRetryAfter, metrics: m}, GRPCServerConfig{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Stop()
+	conn, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	client := ptraceotlp.NewGRPCClient(conn)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := client.Export(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(td.SpanCount()*b.N)/b.Elapsed().Seconds(), "spans/s")
 }
