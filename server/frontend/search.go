@@ -36,6 +36,9 @@ func (f *Frontend) search(ctx context.Context, req querier.SearchRequest) (*trac
 		f.log.Warn("search could not list blocks", "tenant", req.Tenant, "err", listErr)
 	}
 	plan := f.planSearch(req.Start, req.End, metas, f.opts.Now())
+	// The jobs feed req.Progress their work as they end; the totals are
+	// known only here, so streamed progress gets them before any job runs.
+	req.Progress.AddTotals(plan.metrics.TotalJobs, plan.metrics.TotalBlocks, plan.metrics.TotalBlockBytes)
 	run := &searchRun{f: f, req: req, sp: sp, merged: querier.NewMerger(), metrics: plan.metrics}
 	if listErr != nil {
 		run.failed, run.firstErr = 1, listErr
