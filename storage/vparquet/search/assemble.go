@@ -9,6 +9,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/tempoctl/tempoctl/storage/vparquet"
+	"github.com/tempoctl/tempoctl/storage/vparquet/rowread"
 	"github.com/tempoctl/tempoctl/traceql"
 )
 
@@ -28,7 +29,7 @@ type asmSetter func(a *assembly, loc []int32, def int, v parquet.Value)
 
 type asmColumn struct {
 	col *column
-	cur *colCursor
+	cur *rowread.Cursor
 	set asmSetter
 }
 
@@ -457,12 +458,6 @@ func (p *asmPlan) newAssembler(rg parquet.RowGroup, ra io.ReaderAt) (*assembler,
 		if !ok {
 			return nil, errNotFileChunk
 		}
-		cur := &colCursor{index: spec.col.index, pages: fc.PagesFrom(ra), row: -1, page: -1, maxDef: spec.col.maxDef}
-		if oi, err := fc.OffsetIndexFrom(ra); err == nil {
-			for i := 0; i < oi.NumPages(); i++ {
-				cur.firstRows = append(cur.firstRows, oi.FirstRowIndex(i))
-			}
-		}
 		// Columns shared by several setters are read once.
 		dup := slices.IndexFunc(as.cols, func(c *asmColumn) bool { return c.col.index == spec.col.index })
 		if dup >= 0 {
@@ -472,18 +467,16 @@ func (p *asmPlan) newAssembler(rg parquet.RowGroup, ra io.ReaderAt) (*assembler,
 				prev(a, loc, def, v)
 				set(a, loc, def, v)
 			}
-			cur.pages.Close()
 			continue
 		}
-		as.cols = append(as.cols, &asmColumn{col: spec.col, cur: cur, set: spec.set})
+		as.cols = append(as.cols, &asmColumn{col: spec.col, cur: rowread.NewCursor(fc, ra), set: spec.set})
 	}
 	return as, nil
 }
 
 func (as *assembler) close() {
 	for _, c := range as.cols {
-		c.cur.releasePage()
-		c.cur.pages.Close()
+		c.cur.Close()
 	}
 }
 
@@ -493,7 +486,7 @@ func (as *assembler) read(r int64) (*vparquet.Trace, error) {
 	var loc [8]int32
 	for _, c := range as.cols {
 		var err error
-		as.buf, err = c.cur.appendRow(as.buf[:0], r)
+		as.buf, err = c.cur.AppendRow(as.buf[:0], r)
 		if err != nil {
 			return nil, err
 		}

@@ -6,8 +6,9 @@ import (
 	"io"
 
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/encoding"
 	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/tempoctl/tempoctl/storage/vparquet/rowread"
 )
 
 // Entity levels: the repetition level at which each kind of thing starts.
@@ -188,7 +189,7 @@ func (cr *chunkReader) scan(c *column, fn func(cu *cursor, v parquet.Value, di i
 	if sk != nil && (sk.filled || c.entityDepth < sk.level) {
 		sk = nil
 	}
-	var d pageData
+	var d rowread.Values
 	for {
 		p, err := pages.ReadPage()
 		if errors.Is(err, io.EOF) {
@@ -200,7 +201,7 @@ func (cr *chunkReader) scan(c *column, fn func(cu *cursor, v parquet.Value, di i
 		if err != nil {
 			return fmt.Errorf("column %s: %w", c.logical, err)
 		}
-		if err := d.reset(p); err != nil {
+		if err := d.Reset(p); err != nil {
 			parquet.Release(p)
 			return fmt.Errorf("column %s: %w", c.logical, err)
 		}
@@ -220,11 +221,11 @@ func (cr *chunkReader) scan(c *column, fn func(cu *cursor, v parquet.Value, di i
 				sk.observe(cu)
 			}
 			if df == c.maxDef {
-				if vi >= d.n {
+				if vi >= d.Len() {
 					parquet.Release(p)
 					return fmt.Errorf("column %s: page has fewer values than levels", c.logical)
 				}
-				v, di := d.at(vi)
+				v, di := d.At(vi)
 				fn(cu, v, di)
 				vi++
 			} else {
@@ -233,103 +234,6 @@ func (cr *chunkReader) scan(c *column, fn func(cu *cursor, v parquet.Value, di i
 		}
 		parquet.Release(p)
 	}
-}
-
-// pageData is one page's non-null values as typed arrays.
-type pageData struct {
-	n     int
-	kind  encoding.Kind
-	dict  parquet.Dictionary
-	i32   []int32
-	i64   []int64
-	f64   []float64
-	bytes []byte
-	offs  []uint32
-	fixed int
-	bits  []byte          // booleans, bit-packed from bit 0 (fresh pages are never sliced)
-	boxed []parquet.Value // anything else: read through Values()
-}
-
-func (d *pageData) reset(p parquet.Page) error {
-	*d = pageData{boxed: d.boxed[:0], dict: p.Dictionary()}
-	data := p.Data()
-	d.kind = data.Kind()
-	switch {
-	case d.dict != nil && d.kind == encoding.Int32:
-		d.i32 = data.Int32()
-		d.n = len(d.i32)
-		return nil
-	case d.dict != nil:
-		return fmt.Errorf("dictionary page with %s indexes", d.kind)
-	}
-	switch d.kind {
-	case encoding.Int32:
-		d.i32 = data.Int32()
-		d.n = len(d.i32)
-	case encoding.Int64:
-		d.i64 = data.Int64()
-		d.n = len(d.i64)
-	case encoding.Double:
-		d.f64 = data.Double()
-		d.n = len(d.f64)
-	case encoding.ByteArray:
-		d.bytes, d.offs = data.ByteArray()
-		d.n = max(len(d.offs)-1, 0)
-	case encoding.FixedLenByteArray:
-		d.bytes, d.fixed = data.FixedLenByteArray()
-		if d.fixed > 0 {
-			d.n = len(d.bytes) / d.fixed
-		}
-	case encoding.Boolean:
-		d.bits = data.Boolean()
-		d.n = int(p.NumValues() - p.NumNulls())
-		if (d.n+7)/8 > len(d.bits) {
-			return fmt.Errorf("boolean page holds %d bytes for %d values", len(d.bits), d.n)
-		}
-	default:
-		d.kind = encoding.Undefined
-		vr := p.Values()
-		buf := make([]parquet.Value, 256)
-		for {
-			n, err := vr.ReadValues(buf)
-			for _, v := range buf[:n] {
-				if !v.IsNull() {
-					d.boxed = append(d.boxed, v)
-				}
-			}
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return err
-			}
-		}
-		d.n = len(d.boxed)
-	}
-	return nil
-}
-
-// at returns the i-th non-null value and its dictionary index (-1 without).
-func (d *pageData) at(i int) (parquet.Value, int32) {
-	if d.dict != nil {
-		k := d.i32[i]
-		return d.dict.Index(k), k
-	}
-	switch d.kind {
-	case encoding.Int32:
-		return parquet.Int32Value(d.i32[i]), -1
-	case encoding.Int64:
-		return parquet.Int64Value(d.i64[i]), -1
-	case encoding.Double:
-		return parquet.DoubleValue(d.f64[i]), -1
-	case encoding.ByteArray:
-		return parquet.ByteArrayValue(d.bytes[d.offs[i]:d.offs[i+1]]), -1
-	case encoding.FixedLenByteArray:
-		return parquet.FixedLenByteArrayValue(d.bytes[i*d.fixed : (i+1)*d.fixed]), -1
-	case encoding.Boolean:
-		return parquet.BooleanValue(d.bits[i>>3]>>(i&7)&1 != 0), -1
-	}
-	return d.boxed[i], -1
 }
 
 // dictCache remembers a yes/no decision per dictionary entry during one

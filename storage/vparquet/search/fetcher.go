@@ -11,6 +11,7 @@ import (
 
 	"github.com/tempoctl/tempoctl/storage/backend"
 	"github.com/tempoctl/tempoctl/storage/vparquet"
+	"github.com/tempoctl/tempoctl/storage/vparquet/rowread"
 	"github.com/tempoctl/tempoctl/storage/vparquet4"
 	"github.com/tempoctl/tempoctl/storage/vparquet5"
 	"github.com/tempoctl/tempoctl/traceql"
@@ -173,9 +174,9 @@ type blockSearch struct {
 	rgEnd int // row groups [rg, rgEnd) are searched
 	cands []int32
 	ci    int
-	rr    *rowReader    // candidate rows of the current row group
-	batch []parquet.Row // read ahead, not yet decoded
-	plan  *asmPlan      // second pass from chosen columns; nil: whole rows
+	rr    *rowread.Reader // candidate rows of the current row group
+	batch []parquet.Row   // read ahead, not yet decoded
+	plan  *asmPlan        // second pass from chosen columns; nil: whole rows
 	asm   *assembler
 }
 
@@ -239,7 +240,7 @@ func (b *blockSearch) close() {
 
 func (b *blockSearch) endRowGroup() {
 	if b.rr != nil {
-		b.rr.close()
+		b.rr.Close()
 		b.rr = nil
 	}
 	if b.asm != nil {
@@ -497,14 +498,14 @@ func (b *blockSearch) decode(i int) (*traceql.Spanset, error) {
 		return ss, nil
 	}
 	if b.rr == nil {
-		rr, err := newRowReader(b.r.File().RowGroups()[b.rg-1], b.ra)
+		rr, err := rowread.NewReader(b.r.File().RowGroups()[b.rg-1], b.ra)
 		if err != nil {
 			return nil, err
 		}
 		b.rr = rr
 	}
 	if len(b.batch) == 0 {
-		rows, err := b.rr.read(b.cands[i:min(i+decodeBatch, len(b.cands))])
+		rows, err := b.rr.Read(b.cands[i:min(i+decodeBatch, len(b.cands))])
 		if err != nil {
 			return nil, err
 		}
@@ -564,12 +565,12 @@ func readWholeRow(r *vparquet.Reader, g int, row int32, bytes *atomic.Int64) (tr
 	var n int64
 	defer func() { bytes.Add(n) }()
 	file := r.File()
-	rr, err := newRowReader(file.RowGroups()[g], countingReaderAt{ra: file, n: &n})
+	rr, err := rowread.NewReader(file.RowGroups()[g], countingReaderAt{ra: file, n: &n})
 	if err != nil {
 		return nil, err
 	}
-	defer rr.close()
-	rows, err := rr.read([]int32{row})
+	defer rr.Close()
+	rows, err := rr.Read([]int32{row})
 	if err != nil {
 		return nil, err
 	}

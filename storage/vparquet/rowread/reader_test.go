@@ -1,4 +1,4 @@
-package search
+package rowread_test
 
 import (
 	"math/rand/v2"
@@ -7,26 +7,19 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/tempoctl/tempoctl/storage/backend"
+	"github.com/tempoctl/tempoctl/storage/vparquet/rowread"
 )
 
-// TestRowReaderMatchesParquetRows: rows picked by the column-wise reader
+// TestReaderMatchesParquetRows: rows picked by the column-wise reader
 // equal parquet-go's own rows, over columns of many pages (skipped pages,
 // rows at page starts and ends, consecutive and sparse picks).
-func TestRowReaderMatchesParquetRows(t *testing.T) {
+func TestReaderMatchesParquetRows(t *testing.T) {
 	for _, version := range []string{backend.VersionVParquet5, backend.VersionVParquet4} {
 		t.Run(version, func(t *testing.T) {
-			_, r := writeGeneratedSized(t, version, 31, 1500, true, 64<<20)
+			r := writeGenerated(t, version, 31, 1500, 64<<20)
 			file := r.File()
 			rg := file.RowGroups()[0]
-			multi := 0
-			for _, c := range rg.ColumnChunks() {
-				if oi, err := c.(*parquet.FileColumnChunk).OffsetIndex(); err == nil && oi.NumPages() > 1 {
-					multi++
-				}
-			}
-			if multi == 0 {
-				t.Fatal("no column with several pages: grow the block")
-			}
+			multiPage(t, rg)
 			n := rg.NumRows()
 			rnd := rand.New(rand.NewPCG(3, 4))
 			for _, pick := range []func() []int32{
@@ -49,33 +42,24 @@ func TestRowReaderMatchesParquetRows(t *testing.T) {
 				},
 			} {
 				want := pick()
-				rr, err := newRowReader(rg, file)
+				rr, err := rowread.NewReader(rg, file)
 				if err != nil {
 					t.Fatal(err)
 				}
 				var got []parquet.Row
-				for i := 0; i < len(want); i += 5 { // in batches, as decode reads
-					rows, err := rr.read(want[i:min(i+5, len(want))])
+				for i := 0; i < len(want); i += 5 { // in batches, as the search reads
+					rows, err := rr.Read(want[i:min(i+5, len(want))])
 					if err != nil {
 						t.Fatal(err)
 					}
 					got = append(got, rows...)
 				}
-				rr.close()
-				rows := rg.Rows()
-				buf := make([]parquet.Row, 1)
-				for i, row := range want {
-					if err := rows.SeekToRow(int64(row)); err != nil {
-						t.Fatal(err)
-					}
-					if k, err := rows.ReadRows(buf); k != 1 {
-						t.Fatalf("row %d: %v", row, err)
-					}
-					if !got[i].Equal(buf[0]) {
-						t.Fatalf("row %d differs:\n got %d values\nwant %d values", row, len(got[i]), len(buf[0]))
+				rr.Close()
+				for i, row := range parquetRows(t, rg, want) {
+					if !got[i].Equal(row) {
+						t.Fatalf("row %d differs:\n got %d values\nwant %d values", want[i], len(got[i]), len(row))
 					}
 				}
-				rows.Close()
 			}
 		})
 	}
