@@ -325,5 +325,6 @@ func (q *Querier) findInBlock(ctx context.Context, m *backend.BlockMeta, id mode
 	if err != nil {
 		return ptrace.Traces{}, false, err
 	}
-	return r.FindTraceByID(ctx, id)
+	// The caller tested the bloom filter (its shards are cached here).
+	return r.Lookup(ctx, id)
 }

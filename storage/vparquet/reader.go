@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"sync"
 
 	"github.com/parquet-go/parquet-go"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -15,6 +16,7 @@ import (
 	"github.com/tempoctl/tempoctl/model"
 	"github.com/tempoctl/tempoctl/storage/backend"
 	"github.com/tempoctl/tempoctl/storage/bloom"
+	"github.com/tempoctl/tempoctl/storage/vparquet/rowread"
 )
 
 // Reader reads one block.
@@ -22,10 +24,24 @@ type Reader struct {
 	be    *backend.Backend
 	meta  *backend.BlockMeta
 	codec Codec
+	// codecs decode lookups' rows (a codec may keep state while decoding,
+	// and lookups run concurrently).
+	codecs sync.Pool
 	file  *parquet.File
 	rgs   []parquet.RowGroup // converted to codec.ReadSchema
+	conv  parquet.Conversion // file schema → codec.ReadSchema, nil when equal
+	idCol int                // leaf index of TraceID
 	// first and last trace ID of each row group, from the footer statistics.
 	bounds [][2][]byte
+
+	// Single-row readers of the row groups, built on the first lookup:
+	// whole rows, and rows without the columns OTLP output does not use.
+	rowsWhole, rowsOTLP lookupRows
+
+	// Bloom shards read so far (a lookup costs no bloom read after the
+	// first in its shard).
+	bloomMu sync.Mutex
+	blooms  map[int][]byte
 }
 
 // Open opens the block's data.parquet (reading only its footer).
@@ -49,7 +65,11 @@ func Open(ctx context.Context, be *backend.Backend, meta *backend.BlockMeta, f F
 	if err != nil {
 		return nil, fmt.Errorf("block %s/%s: data.parquet: %w", meta.TenantID, meta.BlockID, err)
 	}
-	r = &Reader{be: be, meta: meta, codec: codec, file: file}
+	r = &Reader{be: be, meta: meta, codec: codec, file: file, blooms: map[int][]byte{}}
+	r.codecs.New = func() any {
+		c, _ := f.NewCodec(meta.DedicatedColumns) // the same call succeeded above
+		return c
+	}
 	read := codec.ReadSchema()
 	var conv parquet.Conversion
 	if !parquet.EqualNodes(read, file.Schema()) {
@@ -57,10 +77,12 @@ func Open(ctx context.Context, be *backend.Backend, meta *backend.BlockMeta, f F
 			return nil, fmt.Errorf("block %s/%s: schema does not match %s: %w", meta.TenantID, meta.BlockID, meta.Version, err)
 		}
 	}
+	r.conv = conv
 	idCol, ok := file.Schema().Lookup("TraceID")
 	if !ok {
 		return nil, fmt.Errorf("block %s/%s: data.parquet has no TraceID column", meta.TenantID, meta.BlockID)
 	}
+	r.idCol = idCol.ColumnIndex
 	for _, rg := range file.RowGroups() {
 		lo, hi, ok := rg.ColumnChunks()[idCol.ColumnIndex].(*parquet.FileColumnChunk).Bounds()
 		if !ok {
@@ -98,9 +120,22 @@ func (r *Reader) RowGroups() int { return len(r.rgs) }
 // Close releases the reader.
 func (r *Reader) Close() error { return nil }
 
-// MayContain checks the bloom filter.
+// MayContain checks the bloom filter, reading each shard once.
 func (r *Reader) MayContain(ctx context.Context, id model.TraceID) (bool, error) {
-	return MayContain(ctx, r.be, r.meta, id)
+	shard := bloom.ShardFor(id[:], int(r.meta.BloomShardCount))
+	r.bloomMu.Lock()
+	b, ok := r.blooms[shard]
+	r.bloomMu.Unlock()
+	if !ok {
+		var err error
+		if b, err = r.be.ReadObject(ctx, r.meta.TenantID, r.meta.BlockID, backend.BloomName(shard)); err != nil {
+			return false, err
+		}
+		r.bloomMu.Lock()
+		r.blooms[shard] = b
+		r.bloomMu.Unlock()
+	}
+	return bloom.Test(b, id[:])
 }
 
 // MayContain checks a block's bloom filter without opening its data: false
@@ -114,50 +149,130 @@ func MayContain(ctx context.Context, be *backend.Backend, meta *backend.BlockMet
 	return bloom.Test(b, id[:])
 }
 
-// FindTraceByID: bloom, then the row group whose ID range holds id, then a
-// binary search of that row group's TraceID column.
+// FindTraceByID: bloom, then the row group whose ID range holds id, then
+// the TraceID page whose statistics hold it, then the row's pages.
 func (r *Reader) FindTraceByID(ctx context.Context, id model.TraceID) (td ptrace.Traces, found bool, err error) {
-	tr, found, err := r.FindRow(ctx, id)
+	if ok, err := r.MayContain(ctx, id); err != nil || !ok {
+		return ptrace.Traces{}, false, err
+	}
+	return r.Lookup(ctx, id)
+}
+
+// Lookup is FindTraceByID without the bloom filter, for callers that test
+// it themselves. It reads only the columns OTLP output uses.
+func (r *Reader) Lookup(ctx context.Context, id model.TraceID) (td ptrace.Traces, found bool, err error) {
+	tr, found, err := r.lookup(ctx, id, &r.rowsOTLP, otlpUnused)
 	if err != nil || !found {
 		return ptrace.Traces{}, false, err
 	}
 	return ToOTLP(tr, r.codec.Assignment()), true, nil
 }
 
-// FindRow is FindTraceByID returning the row.
+// FindRow is FindTraceByID returning the whole row.
 func (r *Reader) FindRow(ctx context.Context, id model.TraceID) (tr *Trace, found bool, err error) {
-	defer recoverInto(&err, r.meta)
 	if ok, err := r.MayContain(ctx, id); err != nil || !ok {
+		return nil, false, err
+	}
+	return r.LookupRow(ctx, id)
+}
+
+// LookupRow is FindRow without the bloom filter.
+func (r *Reader) LookupRow(ctx context.Context, id model.TraceID) (tr *Trace, found bool, err error) {
+	return r.lookup(ctx, id, &r.rowsWhole, nil)
+}
+
+// lookupRows are a block's single-row readers for one set of columns.
+type lookupRows struct {
+	once sync.Once
+	rgs  []*rowread.RowGroup
+	err  error
+}
+
+// otlpUnused are the columns ToOTLP does not read (derived or search-only
+// data): a lookup for OTLP output leaves them unread.
+func otlpUnused(path []string) bool {
+	var logical []string // vParquet4's LIST wrappers left out
+	for i, p := range path {
+		if (p == "list" || p == "element") && i > 0 {
+			continue
+		}
+		logical = append(logical, p)
+	}
+	switch logical[0] {
+	case "TraceIDText", "StartTimeUnixNano", "EndTimeUnixNano", "DurationNano", "RootServiceName", "RootSpanName", "ServiceStats":
+		return true
+	}
+	if len(logical) == 3 && logical[0] == "rs" && logical[1] == "ss" && logical[2] == "SpanCount" {
+		return true
+	}
+	if len(logical) == 4 && logical[0] == "rs" && logical[1] == "ss" && logical[2] == "Spans" {
+		switch logical[3] {
+		case "ParentID", "NestedSetLeft", "NestedSetRight", "ChildCount",
+			"StartTimeRounded15", "StartTimeRounded60", "StartTimeRounded300", "StartTimeRounded3600":
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Reader) lookup(ctx context.Context, id model.TraceID, rows *lookupRows, skip func([]string) bool) (tr *Trace, found bool, err error) {
+	defer recoverInto(&err, r.meta)
+	if err := ctx.Err(); err != nil {
 		return nil, false, err
 	}
 	g := sort.Search(len(r.bounds), func(i int) bool { return bytes.Compare(r.bounds[i][1], id[:]) >= 0 })
 	if g == len(r.bounds) || bytes.Compare(r.bounds[g][0], id[:]) > 0 {
 		return nil, false, nil
 	}
-	row, ok, err := r.searchRowGroup(g, id)
-	if err != nil || !ok {
-		return nil, false, err
-	}
-	rows := r.rgs[g].Rows()
-	defer rows.Close()
-	if err := rows.SeekToRow(row); err != nil {
-		return nil, false, err
-	}
-	buf := []parquet.Row{nil}
-	if n, err := rows.ReadRows(buf); n != 1 {
-		if err == nil || errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
+	rows.once.Do(func() {
+		for g := range r.rgs {
+			rg, err := rowread.NewRowGroup(r.file, g, skip)
+			if err != nil {
+				rows.err = err
+				return
+			}
+			rows.rgs = append(rows.rgs, rg)
 		}
-		return nil, false, fmt.Errorf("block %s/%s: reading row %d: %w", r.meta.TenantID, r.meta.BlockID, row, err)
+	})
+	if rows.err != nil {
+		return nil, false, r.errorf("%w", rows.err)
 	}
+	rg := rows.rgs[g]
+	row, ok, err := rg.FindSorted(r.file, r.idCol, id[:])
+	if errors.Is(err, rowread.ErrNoPageIndex) {
+		row, ok, err = r.searchRowGroup(g, id)
+	}
+	if err != nil {
+		return nil, false, r.errorf("row group %d: finding %s: %w", g, id, err)
+	}
+	if !ok {
+		return nil, false, nil
+	}
+	values, err := rg.ReadRow(r.file, row)
+	if err != nil {
+		return nil, false, r.errorf("row group %d: reading row %d: %w", g, row, err)
+	}
+	rowsOut := []parquet.Row{values}
+	if r.conv != nil {
+		if _, err := r.conv.Convert(rowsOut); err != nil {
+			return nil, false, r.errorf("converting row %d: %w", row, err)
+		}
+	}
+	codec := r.codecs.Get().(Codec)
+	defer r.codecs.Put(codec)
 	tr = new(Trace)
-	if err := r.codec.Decode(buf[0], tr); err != nil {
-		return nil, false, err
+	if err := codec.Decode(rowsOut[0], tr); err != nil {
+		return nil, false, r.errorf("decoding row %d: %w", row, err)
 	}
 	return tr, true, nil
 }
 
-// searchRowGroup finds the row index of id by reading only the TraceID column.
+func (r *Reader) errorf(format string, args ...any) error {
+	return fmt.Errorf("block %s/%s: "+format, append([]any{r.meta.TenantID, r.meta.BlockID}, args...)...)
+}
+
+// searchRowGroup finds the row index of id by reading the whole TraceID
+// column (files without a page index).
 func (r *Reader) searchRowGroup(g int, id model.TraceID) (int64, bool, error) {
 	ids, err := r.traceIDs(g)
 	if err != nil {
@@ -172,8 +287,7 @@ func (r *Reader) searchRowGroup(g int, id model.TraceID) (int64, bool, error) {
 
 // traceIDs reads row group g's TraceID column.
 func (r *Reader) traceIDs(g int) ([][]byte, error) {
-	col, _ := r.file.Schema().Lookup("TraceID")
-	chunk := r.file.RowGroups()[g].ColumnChunks()[col.ColumnIndex]
+	chunk := r.file.RowGroups()[g].ColumnChunks()[r.idCol]
 	pages := chunk.Pages()
 	defer pages.Close()
 	ids := make([][]byte, 0, chunk.NumValues())
