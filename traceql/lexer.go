@@ -8,8 +8,10 @@ import (
 	"unicode/utf8"
 )
 
-// Pos is a position in the query text. Col follows Tempo's numbering (see
-// docs/traceql.md): it is the 0-based column of the offending token.
+// Pos is a position in the query text. Line is 1-based; Col follows
+// Tempo's numbering (spec/traceql.md §10, docs/traceql.md): the 0-based
+// column, in runes, of the offending text, except that a syntax error
+// ("unexpected X") reports the token before X.
 type Pos struct {
 	Line, Col int
 }

@@ -132,6 +132,30 @@ func TestParseErrors(t *testing.T) {
 		{`{ 1 }`, "filter field expressions must resolve to a boolean: 1", 1, 0, false},
 		{`{ /* open`, "parse error at line 1, col 2: comment not terminated", 1, 2, true},
 		{``, "parse error at line 1, col 0: syntax error: unexpected end of input", 1, 0, true},
+		// Positions (spec §10's catalogue: `{ status = }` → col 9, the `=`;
+		// `{ xx }` → col 2, the `xx`): 0-based columns counted in runes (a
+		// tab or \r is one), of the token before the unexpected one for
+		// syntax errors, of the offending text for lexical errors.
+		{`{ span.foo = }`, "parse error at line 1, col 11: syntax error: unexpected }", 1, 11, true},
+		{"{\tspan.foo = }", "parse error at line 1, col 11: syntax error: unexpected }", 1, 11, true},
+		{`{ .é = }`, "parse error at line 1, col 5: syntax error: unexpected }", 1, 5, true},
+		{`{ .a = "é" && }`, "parse error at line 1, col 11: syntax error: unexpected }", 1, 11, true},
+		{`{ /* c */ .a = }`, "parse error at line 1, col 13: syntax error: unexpected }", 1, 13, true},
+		{"{ .a = `x\ny` && }", "parse error at line 2, col 3: syntax error: unexpected }", 2, 3, true},
+		{"{ .a = 1 } // c\n&& }", "parse error at line 2, col 0: syntax error: unexpected }", 2, 0, true},
+		{"{ .a = 1 }\r\n| foo()", "parse error at line 2, col 0: syntax error: unexpected foo", 2, 0, true},
+		{`}`, "parse error at line 1, col 0: syntax error: unexpected }", 1, 0, true},
+		{`{ span.foo = "x" } }`, "parse error at line 1, col 17: syntax error: unexpected }", 1, 17, true},
+		{`{ .a = 1 ) }`, "parse error at line 1, col 7: syntax error: unexpected )", 1, 7, true},
+		{`{ .a =~ }`, "parse error at line 1, col 5: syntax error: unexpected }", 1, 5, true},
+		{`{ .a = 1 } |`, "parse error at line 1, col 11: syntax error: unexpected end of input", 1, 11, true},
+		{`{ .a = 1 } | by()`, "parse error at line 1, col 15: syntax error: unexpected )", 1, 15, true},
+		{`{ .a = 1 } | select()`, "parse error at line 1, col 19: syntax error: unexpected )", 1, 19, true},
+		{`{ .a = 1 } with (x=)`, "parse error at line 1, col 18: syntax error: unexpected )", 1, 18, true},
+		{`{ span.foo = @ }`, "parse error at line 1, col 13: syntax error: unexpected character '@'", 1, 13, true},
+		{`{ span. = 1 }`, "parse error at line 1, col 6: syntax error: unexpected character '.'", 1, 6, true},
+		{"{ .a = 1 } &&\n  { xx }", "parse error at line 2, col 4: unknown identifier: xx", 2, 4, true},
+		{"{ .a = 1 }\n  { .b = 2 }", "parse error at line 1, col 9: syntax error: unexpected {", 1, 9, true},
 	}
 	for _, c := range cases {
 		_, err := Parse(c.q)
