@@ -27,10 +27,10 @@ type Reader struct {
 	// codecs decode lookups' rows (a codec may keep state while decoding,
 	// and lookups run concurrently).
 	codecs sync.Pool
-	file  *parquet.File
-	rgs   []parquet.RowGroup // converted to codec.ReadSchema
-	conv  parquet.Conversion // file schema → codec.ReadSchema, nil when equal
-	idCol int                // leaf index of TraceID
+	file   *parquet.File
+	rgs    []parquet.RowGroup // converted to codec.ReadSchema
+	conv   parquet.Conversion // file schema → codec.ReadSchema, nil when equal
+	idCol  int                // leaf index of TraceID
 	// first and last trace ID of each row group, from the footer statistics.
 	bounds [][2][]byte
 
