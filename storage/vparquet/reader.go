@@ -224,6 +224,27 @@ func (r *Reader) lookup(ctx context.Context, id model.TraceID, rows *lookupRows,
 	if g == len(r.bounds) || bytes.Compare(r.bounds[g][0], id[:]) > 0 {
 		return nil, false, nil
 	}
+	rgs, err := r.rowGroups(rows, skip)
+	if err != nil {
+		return nil, false, err
+	}
+	rg := rgs[g]
+	row, ok, err := rg.FindSorted(r.file, r.idCol, id[:])
+	if errors.Is(err, rowread.ErrNoPageIndex) {
+		row, ok, err = r.searchRowGroup(g, id)
+	}
+	if err != nil {
+		return nil, false, r.errorf("row group %d: finding %s: %w", g, id, err)
+	}
+	if !ok {
+		return nil, false, nil
+	}
+	tr, err = r.readRow(rg, g, row, r.file)
+	return tr, err == nil, err
+}
+
+// rowGroups returns the single-row readers of rows, building them once.
+func (r *Reader) rowGroups(rows *lookupRows, skip func([]string) bool) ([]*rowread.RowGroup, error) {
 	rows.once.Do(func() {
 		for g := range r.rgs {
 			rg, err := rowread.NewRowGroup(r.file, g, skip)
@@ -235,36 +256,47 @@ func (r *Reader) lookup(ctx context.Context, id model.TraceID, rows *lookupRows,
 		}
 	})
 	if rows.err != nil {
-		return nil, false, r.errorf("%w", rows.err)
+		return nil, r.errorf("%w", rows.err)
 	}
-	rg := rows.rgs[g]
-	row, ok, err := rg.FindSorted(r.file, r.idCol, id[:])
-	if errors.Is(err, rowread.ErrNoPageIndex) {
-		row, ok, err = r.searchRowGroup(g, id)
-	}
+	return rows.rgs, nil
+}
+
+// readRow reads and decodes one row of row group g.
+func (r *Reader) readRow(rg *rowread.RowGroup, g int, row int64, ra io.ReaderAt) (*Trace, error) {
+	values, err := rg.ReadRow(ra, row)
 	if err != nil {
-		return nil, false, r.errorf("row group %d: finding %s: %w", g, id, err)
+		return nil, r.errorf("row group %d: reading row %d: %w", g, row, err)
 	}
-	if !ok {
-		return nil, false, nil
-	}
-	values, err := rg.ReadRow(r.file, row)
-	if err != nil {
-		return nil, false, r.errorf("row group %d: reading row %d: %w", g, row, err)
-	}
-	rowsOut := []parquet.Row{values}
+	rows := []parquet.Row{values}
 	if r.conv != nil {
-		if _, err := r.conv.Convert(rowsOut); err != nil {
-			return nil, false, r.errorf("converting row %d: %w", row, err)
+		if _, err := r.conv.Convert(rows); err != nil {
+			return nil, r.errorf("converting row %d: %w", row, err)
 		}
 	}
 	codec := r.codecs.Get().(Codec)
 	defer r.codecs.Put(codec)
-	tr = new(Trace)
-	if err := codec.Decode(rowsOut[0], tr); err != nil {
-		return nil, false, r.errorf("decoding row %d: %w", row, err)
+	tr := new(Trace)
+	if err := codec.Decode(rows[0], tr); err != nil {
+		return nil, r.errorf("decoding row %d: %w", row, err)
 	}
-	return tr, true, nil
+	return tr, nil
+}
+
+// RowAt reads row `row` of row group g whole, through ra (nil: the file),
+// reading only the row's pages.
+func (r *Reader) RowAt(g int, row int64, ra io.ReaderAt) (tr *Trace, err error) {
+	defer recoverInto(&err, r.meta)
+	if g < 0 || g >= len(r.rgs) || row < 0 || row >= r.rgs[g].NumRows() {
+		return nil, r.errorf("no row %d in row group %d", row, g)
+	}
+	rgs, err := r.rowGroups(&r.rowsWhole, nil)
+	if err != nil {
+		return nil, err
+	}
+	if ra == nil {
+		ra = r.file
+	}
+	return r.readRow(rgs[g], g, row, ra)
 }
 
 func (r *Reader) errorf(format string, args ...any) error {

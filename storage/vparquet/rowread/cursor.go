@@ -2,14 +2,18 @@ package rowread
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"slices"
 	"sort"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
 )
 
-// Cursor walks one column chunk forward, row by row.
-type Cursor struct {
+// pagesCursor walks one column chunk forward through parquet-go's page
+// reader: for pages the raw decoder leaves alone.
+type pagesCursor struct {
 	index     int
 	maxDef    int
 	pages     *parquet.FilePages
@@ -25,10 +29,10 @@ type Cursor struct {
 	row      int64 // row of the level before k
 }
 
-// NewCursor reads leaf column chunk fc through ra. Without an offset index
-// it reads every page on the way.
-func NewCursor(fc *parquet.FileColumnChunk, ra io.ReaderAt) *Cursor {
-	c := &Cursor{index: fc.Column(), pages: fc.PagesFrom(ra), row: -1, page: -1, maxDef: maxDefinitionLevel(fc)}
+// newPagesCursor reads leaf column chunk fc through ra. Without an offset
+// index it reads every page on the way.
+func newPagesCursor(fc *parquet.FileColumnChunk, ra io.ReaderAt) *pagesCursor {
+	c := &pagesCursor{index: fc.Column(), pages: fc.PagesFrom(ra), row: -1, page: -1, maxDef: maxDefinitionLevel(fc)}
 	if oi, err := fc.OffsetIndexFrom(ra); err == nil {
 		c.firstRows = make([]int64, oi.NumPages())
 		for p := range c.firstRows {
@@ -38,14 +42,8 @@ func NewCursor(fc *parquet.FileColumnChunk, ra io.ReaderAt) *Cursor {
 	return c
 }
 
-// Column is the leaf column index.
-func (c *Cursor) Column() int { return c.index }
-
-// MaxDefinitionLevel of the column.
-func (c *Cursor) MaxDefinitionLevel() int { return c.maxDef }
-
 // Close releases the cursor's page and reader.
-func (c *Cursor) Close() {
+func (c *pagesCursor) Close() {
 	c.releasePage()
 	c.pages.Close()
 }
@@ -57,7 +55,7 @@ func maxDefinitionLevel(fc *parquet.FileColumnChunk) int {
 	return 0
 }
 
-func (c *Cursor) releasePage() {
+func (c *pagesCursor) releasePage() {
 	if c.p != nil {
 		parquet.Release(c.p)
 		c.p = nil
@@ -65,7 +63,7 @@ func (c *Cursor) releasePage() {
 }
 
 // load reads the next page in the chunk (page index idx).
-func (c *Cursor) load(idx int) error {
+func (c *pagesCursor) load(idx int) error {
 	c.releasePage()
 	p, err := c.pages.ReadPage()
 	if err != nil {
@@ -85,7 +83,7 @@ func (c *Cursor) load(idx int) error {
 
 // seekPage positions the cursor at the start of the page holding row r if
 // that page lies beyond the current one.
-func (c *Cursor) seekPage(r int64) error {
+func (c *pagesCursor) seekPage(r int64) error {
 	if len(c.firstRows) == 0 {
 		return nil
 	}
@@ -109,7 +107,7 @@ func (c *Cursor) seekPage(r int64) error {
 
 // skipTo moves k to the first level of row r within the loaded page, or to
 // the page's end when r starts later, counting the rows and values passed.
-func (c *Cursor) skipTo(r int64) {
+func (c *pagesCursor) skipTo(r int64) {
 	need := int(r - c.row) // row starts to pass, the last being r's
 	end, passed := c.n, 0
 	if len(c.rep) == 0 { // every level starts a row
@@ -130,7 +128,7 @@ func (c *Cursor) skipTo(r int64) {
 
 // AppendRow appends row r's values (with their levels) to dst. Rows must be
 // asked in ascending order. Byte arrays are copied.
-func (c *Cursor) AppendRow(dst parquet.Row, r int64) (parquet.Row, error) {
+func (c *pagesCursor) AppendRow(dst parquet.Row, r int64) (parquet.Row, error) {
 	if err := c.seekPage(r); err != nil {
 		return dst, err
 	}
@@ -179,4 +177,123 @@ func (c *Cursor) AppendRow(dst parquet.Row, r int64) (parquet.Row, error) {
 		c.k++
 		dst = append(dst, v.Level(rep, def, c.index))
 	}
+}
+
+// Cursor walks one column chunk forward, row by row. Data pages v2 are
+// read whole (one read each, by the offset index) and decoded only as far
+// as the rows asked for; anything else goes through parquet-go's pages.
+type Cursor struct {
+	fc   *parquet.FileColumnChunk
+	ra   io.ReaderAt
+	leaf leaf
+	raw  bool // pages decoded here
+	locs []format.PageLocation
+	// per page: every value equal (see rowChunk)
+	konst    []parquet.Value
+	hasKonst []bool
+	// dictionary page bytes [dictOff, dictEnd), decoded on first need
+	dictOff, dictEnd int64
+	dictDone         bool
+	dict             *Values
+	dictErr          error
+	dpd              pageDecoder
+
+	page int // loaded page, -1 none
+	buf  []byte
+	ps   pageState
+	ar   arena
+
+	slow *pagesCursor // when raw is off
+}
+
+// NewCursor reads leaf column chunk fc through ra.
+func NewCursor(fc *parquet.FileColumnChunk, ra io.ReaderAt) *Cursor {
+	c := &Cursor{fc: fc, ra: ra, page: -1}
+	rc, ok := chunkOf(fc)
+	if ok && rc.ok {
+		c.leaf, c.raw, c.locs, c.dictOff, c.dictEnd = rc.leaf, true, rc.locs, rc.dictOff, rc.dictEnd
+		c.konst, c.hasKonst = rc.konst, rc.hasKonst
+	}
+	return c
+}
+
+// Close releases the cursor's pages.
+func (c *Cursor) Close() {
+	if c.slow != nil {
+		c.slow.Close()
+	}
+}
+
+func (c *Cursor) dictionary() (*Values, error) {
+	if !c.dictDone {
+		c.dictDone = true
+		b := make([]byte, c.dictEnd-c.dictOff)
+		if n, err := c.ra.ReadAt(b, c.dictOff); n < len(b) {
+			if err == nil || errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			c.dictErr = fmt.Errorf("reading the dictionary: %w", err)
+		} else {
+			c.dict, c.dictErr = c.dpd.decodeDictionary(&c.leaf, b)
+		}
+	}
+	return c.dict, c.dictErr
+}
+
+// AppendRow appends row r's values (with their levels) to dst. Rows must be
+// asked in ascending order. Byte arrays are copied.
+func (c *Cursor) AppendRow(dst parquet.Row, r int64) (parquet.Row, error) {
+	if c.raw {
+		out, err := c.appendRaw(dst, r)
+		if !errors.Is(err, errUnsupported) {
+			return out, err
+		}
+		c.raw = false // parquet-go from here on
+	}
+	if c.slow == nil {
+		c.slow = newPagesCursor(c.fc, c.ra)
+	}
+	return c.slow.AppendRow(dst, r)
+}
+
+func (c *Cursor) appendRaw(dst parquet.Row, r int64) (parquet.Row, error) {
+	p := pageOf(c.locs, r)
+	if p < 0 {
+		return dst, fmt.Errorf("row %d before the first page", r)
+	}
+	if p != c.page {
+		loc := c.locs[p]
+		size := int(loc.CompressedPageSize)
+		if size < 0 {
+			return dst, parquet.ErrCorrupted
+		}
+		c.buf = slices.Grow(c.buf[:0], size)[:size]
+		if n, err := c.ra.ReadAt(c.buf, loc.Offset); n < size {
+			if err == nil || errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return dst, err
+		}
+		var dict func() (*Values, error)
+		if c.dictEnd > c.dictOff {
+			dict = c.dictionary
+		}
+		c.page = -1
+		if err := c.ps.open(&c.leaf, c.buf, dict); err != nil {
+			return dst, err
+		}
+		if c.hasKonst != nil && c.hasKonst[p] {
+			c.ps.setConstant(c.konst[p])
+		}
+		c.page = p
+	}
+	n := len(dst)
+	out, ok, err := c.ps.appendRow(dst, int(r-c.locs[p].FirstRowIndex), c.ar.own)
+	if err != nil {
+		return dst[:n], err
+	}
+	if !ok {
+		return dst[:n], errUnsupported // not a whole row here: parquet-go reads on
+	}
+	return out, nil
 }

@@ -10,10 +10,9 @@ import (
 	"github.com/parquet-go/parquet-go/encoding/rle"
 )
 
-// hybrid walks parquet's RLE / bit-packed hybrid encoding (levels,
-// dictionary indexes, RLE booleans) value by value or in bulk, without
-// materializing what it passes: a lookup needs the values of one row, and
-// only counts of the ones before it.
+// hybrid walks parquet's RLE / bit-packed hybrid encoding (dictionary
+// indexes, RLE booleans; levels through levelRuns) value by value, passing
+// runs and groups of values without decoding them.
 type hybrid struct {
 	src   []byte
 	width uint // bits per value, ≤ 32
@@ -97,34 +96,6 @@ func (h *hybrid) next() (uint32, error) {
 	return v, nil
 }
 
-// skip passes n values and returns how many of them equal target.
-func (h *hybrid) skip(n int, target uint32) (int, error) {
-	count := 0
-	for n > 0 {
-		if h.left == 0 {
-			ok, err := h.run()
-			if err != nil {
-				return count, err
-			}
-			if !ok {
-				return count, errHybrid
-			}
-			continue
-		}
-		k := min(n, h.left)
-		if h.rle {
-			if h.val == target {
-				count += k
-			}
-		} else {
-			count += h.countPacked(k, target)
-		}
-		h.left -= k
-		n -= k
-	}
-	return count, nil
-}
-
 // pass moves past n values.
 func (h *hybrid) pass(n int) error {
 	for n > 0 {
@@ -146,116 +117,6 @@ func (h *hybrid) pass(n int) error {
 		n -= k
 	}
 	return nil
-}
-
-// countPacked counts target among the next k bit-packed values (moving
-// past them), a group of eight at a time when the width allows.
-func (h *hybrid) countPacked(k int, target uint32) int {
-	w := h.width
-	if w == 0 {
-		if target == 0 {
-			return k
-		}
-		return 0
-	}
-	count := 0
-	for k > 0 {
-		if w <= 8 && k >= 8 && h.bit%(8*w) == 0 {
-			count += h.countGroup(target)
-			h.bit += 8 * w
-			k -= 8
-			continue
-		}
-		if h.at(h.bit) == target {
-			count++
-		}
-		h.bit += w
-		k--
-	}
-	return count
-}
-
-// countGroup counts target in the group of eight values (width ≤ 8) at
-// h.bit, a group boundary: fields equal to target become zero after an
-// XOR, and a field is zero when no bit of it is set.
-func (h *hybrid) countGroup(target uint32) int {
-	w := h.width
-	var b [8]byte
-	copy(b[:], h.packed[h.bit/8:h.bit/8+w])
-	lsb, pat := groupMasks(w, target)
-	y := binary.LittleEndian.Uint64(b[:]) ^ pat
-	t := y
-	for s := uint(1); s < w; s++ {
-		t |= y >> s
-	}
-	return 8 - bits.OnesCount64(t&lsb)
-}
-
-// groupMasks returns, for eight w-bit fields packed in a word, the mask of
-// each field's lowest bit and the word holding target in every field.
-func groupMasks(w uint, target uint32) (lsb, pat uint64) {
-	for f := uint(0); f < 8; f++ {
-		lsb |= 1 << (f * w)
-		pat |= uint64(target) << (f * w)
-	}
-	return lsb, pat
-}
-
-// seek passes values until the m-th value equal to target (m ≥ 1) is the
-// next one, and returns how many it passed; found is false when limit
-// values pass (or the data ends) first.
-func (h *hybrid) seek(m int, target uint32, limit int) (passed int, found bool, err error) {
-	for passed < limit {
-		if h.left == 0 {
-			ok, err := h.run()
-			if err != nil {
-				return passed, false, err
-			}
-			if !ok {
-				return passed, false, nil
-			}
-			continue
-		}
-		k := min(h.left, limit-passed)
-		if h.rle {
-			switch {
-			case h.val != target:
-			case k < m:
-				m -= k
-			default: // the m-th is in this run
-				passed += m - 1
-				h.left -= m - 1
-				return passed, true, nil
-			}
-			passed += k
-			h.left -= k
-			continue
-		}
-		for k > 0 {
-			w := h.width
-			if w > 0 && w <= 8 && k >= 8 && h.bit%(8*w) == 0 {
-				if c := h.countGroup(target); c < m {
-					m -= c
-					h.bit += 8 * w
-					h.left -= 8
-					passed += 8
-					k -= 8
-					continue
-				}
-			}
-			if h.at(h.bit) == target {
-				if m == 1 {
-					return passed, true, nil
-				}
-				m--
-			}
-			h.bit += w
-			h.left--
-			passed++
-			k--
-		}
-	}
-	return passed, false, nil
 }
 
 // levelRuns decodes a levels section run by run, on demand: a lookup

@@ -34,8 +34,9 @@ func encodeLevels(t *testing.T, vals []uint8, width uint) []byte {
 	return b
 }
 
-// TestHybridMatchesDecodedLevels: seek, skip, pass and next agree with
-// the fully decoded values at every width and position.
+// TestHybridMatchesDecodedLevels: pass and next agree with the decoded
+// values at every width and position, and levelRuns decodes the same
+// levels run by run.
 func TestHybridMatchesDecodedLevels(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(1, 2))
 	for width := uint(1); width <= 8; width++ {
@@ -43,62 +44,29 @@ func TestHybridMatchesDecodedLevels(t *testing.T) {
 		src := encodeLevels(t, vals, width)
 		for trial := 0; trial < 200; trial++ {
 			from := rnd.IntN(len(vals))
-			target := uint32(rnd.IntN(1 << width))
-			// skip counts target in vals[:from]
 			h := newHybrid(src, width)
-			got, err := h.skip(from, target)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := 0
-			for _, v := range vals[:from] {
-				if uint32(v) == target {
-					want++
-				}
-			}
-			if got != want {
-				t.Fatalf("width %d skip(%d, %d) = %d, want %d", width, from, target, got, want)
-			}
-			if from < len(vals) {
-				if v, err := h.next(); err != nil || v != uint32(vals[from]) {
-					t.Fatalf("width %d next after %d = %d (%v), want %d", width, from, v, err, vals[from])
-				}
-			}
-			// pass then next
-			h = newHybrid(src, width)
 			if err := h.pass(from); err != nil {
 				t.Fatal(err)
 			}
-			if from < len(vals) {
-				if v, err := h.next(); err != nil || v != uint32(vals[from]) {
-					t.Fatalf("width %d next after pass %d = %d (%v), want %d", width, from, v, err, vals[from])
+			for i := from; i < min(from+10, len(vals)); i++ {
+				if v, err := h.next(); err != nil || v != uint32(vals[i]) {
+					t.Fatalf("width %d value %d after pass %d = %d (%v), want %d", width, i, from, v, err, vals[i])
 				}
 			}
-			// seek the m-th target
-			m := 1 + rnd.IntN(want+2)
-			h = newHybrid(src, width)
-			pos, found, err := h.seek(m, target, len(vals))
+		}
+		var lr levelRuns
+		lr.reset(src, 1<<width-1, nil)
+		for {
+			more, err := lr.more()
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantPos, seen := -1, 0
-			for i, v := range vals {
-				if uint32(v) == target {
-					seen++
-					if seen == m {
-						wantPos = i
-						break
-					}
-				}
+			if !more {
+				break
 			}
-			if found != (wantPos >= 0) || found && pos != wantPos {
-				t.Fatalf("width %d seek(%d, %d) = %d %v, want %d", width, m, target, pos, found, wantPos)
-			}
-			if found {
-				if v, err := h.next(); err != nil || v != target {
-					t.Fatalf("width %d after seek: %d (%v)", width, v, err)
-				}
-			}
+		}
+		if len(lr.buf) < len(vals) || string(lr.buf[:len(vals)]) != string(vals) {
+			t.Fatalf("width %d: levelRuns decoded %d levels, differing from the %d encoded", width, len(lr.buf), len(vals))
 		}
 	}
 }
@@ -139,7 +107,7 @@ func TestHybridTruncated(t *testing.T) {
 	vals := levelsLike(rand.New(rand.NewPCG(7, 8)), 500, 3)
 	src := encodeLevels(t, vals, 3)
 	h := newHybrid(src[:len(src)/2], 3)
-	if _, err := h.skip(len(vals), 0); err == nil {
+	if err := h.pass(len(vals)); err == nil {
 		t.Fatal("skip past truncated data: no error")
 	}
 }

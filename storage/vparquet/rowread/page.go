@@ -104,6 +104,16 @@ func (pd *pageDecoder) dictionary(c *leaf, b []byte) (ok bool, err error) {
 	return true, nil
 }
 
+// decodeDictionary decodes the dictionary page in b, or returns nil when b
+// holds no dictionary page.
+func (pd *pageDecoder) decodeDictionary(c *leaf, b []byte) (*Values, error) {
+	ok, err := pd.dictionary(c, b)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &pd.dict, nil
+}
+
 // dataPage decodes a data page v2: levels into pd.rep and pd.def, values
 // into pd.vals. hasDict says whether pd.dict holds the chunk's dictionary.
 func (pd *pageDecoder) dataPage(c *leaf, b []byte, hasDict bool) error {

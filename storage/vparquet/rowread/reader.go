@@ -45,7 +45,7 @@ func (rr *Reader) Read(want []int32) ([]parquet.Row, error) {
 		for i, r := range want {
 			var err error
 			if out[i], err = c.AppendRow(out[i], int64(r)); err != nil {
-				return nil, fmt.Errorf("column %d, row %d: %w", c.index, r, err)
+				return nil, fmt.Errorf("column %d, row %d: %w", c.fc.Column(), r, err)
 			}
 		}
 	}

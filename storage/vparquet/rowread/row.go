@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"sort"
 	"sync"
@@ -25,7 +26,14 @@ type rowChunk struct {
 	leaf  leaf
 	ok    bool   // raw decoding possible (else a Cursor reads the column)
 	synth *synth // not read: values made up (see skip.go)
-	locs  []format.PageLocation
+	// From the column index, per page: all values null (the page need not
+	// be read when the column has a null twin); all values equal (kept
+	// for booleans and integers, whose statistics are exact).
+	nulls    []bool
+	konst    []parquet.Value
+	hasKonst []bool
+	nullTwin int
+	locs     []format.PageLocation
 	// dictionary page bytes [dictOff, dictEnd) (empty when none)
 	dictOff, dictEnd int64
 }
@@ -38,42 +46,102 @@ func NewRowGroup(file *parquet.File, g int, skip func(path []string) bool) (*Row
 	if g < 0 || g >= len(rgs) {
 		return nil, fmt.Errorf("row group %d of %d", g, len(rgs))
 	}
-	meta := &file.Metadata().RowGroups[g]
 	skips := planSkips(file, skip)
+	twins := planNullTwins(file)
 	out := &RowGroup{}
 	for i, c := range rgs[g].ColumnChunks() {
 		fc, ok := c.(*parquet.FileColumnChunk)
-		if !ok || i >= len(meta.Columns) {
+		if !ok {
 			return nil, fmt.Errorf("column %d: not a file column chunk", i)
 		}
-		rc := rowChunk{fc: fc}
-		rc.leaf, rc.ok = leafOf(fc)
-		if s, ok := skips[i]; ok && rc.ok {
-			rc.synth = &s
-			out.chunks = append(out.chunks, rc)
-			continue
+		rc, _ := chunkOf(fc)
+		rc.nullTwin = -1
+		if i < len(twins) {
+			rc.nullTwin = twins[i]
 		}
-		md := &meta.Columns[i].MetaData
-		if oi, err := fc.OffsetIndex(); err == nil && oi.NumPages() > 0 && rc.ok && meta.Columns[i].CryptoMetadata.Value == nil {
-			rc.locs = make([]format.PageLocation, oi.NumPages())
-			for p := range rc.locs {
-				rc.locs[p] = format.PageLocation{Offset: oi.Offset(p), CompressedPageSize: int32(oi.CompressedPageSize(p)), FirstRowIndex: oi.FirstRowIndex(p)}
+		if s, ok := skips[i]; ok {
+			if _, known := leafOf(fc); known {
+				rc.synth = &s
 			}
-			// Whatever lies between the chunk's start and its first data
-			// page is the dictionary page.
-			start := md.DataPageOffset
-			if md.DictionaryPageOffset > 0 && md.DictionaryPageOffset < start {
-				start = md.DictionaryPageOffset
-			}
-			if first := rc.locs[0].Offset; first > start {
-				rc.dictOff, rc.dictEnd = start, first
-			}
-		} else {
-			rc.ok = false
 		}
 		out.chunks = append(out.chunks, rc)
 	}
 	return out, nil
+}
+
+// chunkOf describes column chunk fc for raw decoding: ok is false when
+// the raw decoder cannot read it (no offset index, encryption, unusual
+// types), which leaves it to parquet-go.
+func chunkOf(fc *parquet.FileColumnChunk) (rc rowChunk, ok bool) {
+	rc = rowChunk{fc: fc}
+	if rc.leaf, ok = leafOf(fc); !ok {
+		return rc, false
+	}
+	meta := chunkMeta(fc)
+	if meta == nil || meta.CryptoMetadata.Value != nil {
+		return rc, false
+	}
+	oi, err := fc.OffsetIndex()
+	if err != nil || oi.NumPages() == 0 {
+		return rc, false
+	}
+	rc.locs = make([]format.PageLocation, oi.NumPages())
+	for p := range rc.locs {
+		rc.locs[p] = format.PageLocation{Offset: oi.Offset(p), CompressedPageSize: int32(oi.CompressedPageSize(p)), FirstRowIndex: oi.FirstRowIndex(p)}
+	}
+	// Whatever lies between the chunk's start and its first data page is
+	// the dictionary page.
+	md := &meta.MetaData
+	start := md.DataPageOffset
+	if md.DictionaryPageOffset > 0 && md.DictionaryPageOffset < start {
+		start = md.DictionaryPageOffset
+	}
+	if first := rc.locs[0].Offset; first > start {
+		rc.dictOff, rc.dictEnd = start, first
+	}
+	if ci, err := fc.ColumnIndex(); err == nil && ci.NumPages() == len(rc.locs) {
+		rc.nulls = make([]bool, len(rc.locs))
+		rc.konst = make([]parquet.Value, len(rc.locs))
+		rc.hasKonst = make([]bool, len(rc.locs))
+		for p := range rc.locs {
+			rc.nulls[p] = ci.NullPage(p)
+			if !rc.nulls[p] {
+				rc.konst[p], rc.hasKonst[p] = constant(rc.leaf.kind, ci.MinValue(p), ci.MaxValue(p))
+			}
+		}
+	}
+	rc.ok = true
+	return rc, true
+}
+
+// constant returns the value every value of a page holds when its bounds
+// say so exactly.
+func constant(kind parquet.Kind, lo, hi parquet.Value) (parquet.Value, bool) {
+	if lo.Kind() != kind || hi.Kind() != kind {
+		return parquet.Value{}, false
+	}
+	switch kind {
+	case parquet.Boolean:
+		return lo, lo.Boolean() == hi.Boolean()
+	case parquet.Int32:
+		return lo, lo.Int32() == hi.Int32()
+	case parquet.Int64:
+		return lo, lo.Int64() == hi.Int64()
+	}
+	return parquet.Value{}, false
+}
+
+// chunkMeta finds fc's footer entry (parquet-go does not expose it).
+func chunkMeta(fc *parquet.FileColumnChunk) *format.ColumnChunk {
+	file, col := fc.File(), fc.Column()
+	meta := file.Metadata()
+	for g, rg := range file.RowGroups() {
+		chunks := rg.ColumnChunks()
+		if col < len(chunks) && chunks[col] == parquet.ColumnChunk(fc) && g < len(meta.RowGroups) && col < len(meta.RowGroups[g].Columns) {
+			return &meta.RowGroups[g].Columns[col]
+		}
+	}
+	return nil
 }
 
 // span is a byte range of the file and, once fetched, its bytes.
@@ -84,108 +152,274 @@ type span struct {
 
 // maxGap is the largest hole between two wanted ranges read through rather
 // than split into two reads: a read costs more than this many bytes.
-const maxGap = 64 << 10
+const maxGap = 32 << 10
+
+// parallelBytes is the least a row's pages must weigh for ReadRow to read
+// and decode them in two halves at once.
+var parallelBytes int64 = 256 << 10
 
 type rowBufs struct {
 	buf   []byte
 	spans []span
-	pd    pageDecoder
-	arena []byte // byte arrays of the row being read
-	// one column's part of the row
-	reps, defs []uint8
-	levels     levelRuns
-	vals       []parquet.Value
-	ints       []int64
-	delta      deltaScratch
+	pd    pageDecoder // dictionaries, FindSorted's pages
+	ps    pageState
 }
 
 var rowBufPool = sync.Pool{New: func() any { return new(rowBufs) }}
 
-// ReadRow returns row (within the row group) in the file's schema. Byte
-// arrays in the row are its own.
-func (g *RowGroup) ReadRow(ra io.ReaderAt, row int64) (parquet.Row, error) {
-	rb := rowBufPool.Get().(*rowBufs)
-	defer func() {
-		rb.arena = nil // handed out with the row
-		rowBufPool.Put(rb)
-	}()
+// colPlan is where a column's part of a row comes from.
+type colPlan struct {
+	mode       uint8
+	dict, page int // indexes into the spans (-1 none)
+	p          int // page
+	first      int64
+}
 
-	// The ranges: per column its dictionary and the row's page.
-	type want struct{ dict, page, p int } // indexes into spans (-1 none), page index
-	wants := make([]want, len(g.chunks))
-	spans := rb.spans[:0]
+const (
+	fromPage  = iota // decoded from its page (or parquet-go's)
+	fromSkip         // skipped: zeros shaped like its twin
+	fromNulls        // a null page: nulls shaped like its null twin
+)
+
+// ReadRow returns row (within the row group) in the file's schema. Byte
+// arrays in the row are its own. A heavy row is read and decoded in two
+// halves (by bytes) at once.
+func (g *RowGroup) ReadRow(ra io.ReaderAt, row int64) (parquet.Row, error) {
+	plans := make([]colPlan, len(g.chunks))
 	for i := range g.chunks {
 		c := &g.chunks[i]
-		wants[i] = want{-1, -1, -1}
-		if !c.ok || c.synth != nil {
+		plans[i] = colPlan{dict: -1, page: -1, p: -1}
+		if c.synth != nil {
+			plans[i].mode = fromSkip
 			continue
 		}
-		p := sort.Search(len(c.locs), func(k int) bool { return c.locs[k].FirstRowIndex > row }) - 1
+		if !c.ok {
+			continue
+		}
+		p := pageOf(c.locs, row)
 		if p < 0 {
 			return nil, fmt.Errorf("column %d: row %d before the first page", c.leaf.col, row)
 		}
-		if c.dictEnd > c.dictOff {
-			wants[i].dict = len(spans)
-			spans = append(spans, span{off: c.dictOff, end: c.dictEnd})
+		plans[i].p, plans[i].first = p, c.locs[p].FirstRowIndex
+		if c.nulls != nil && c.nulls[p] && c.nullTwin >= 0 {
+			plans[i].mode = fromNulls
 		}
-		wants[i].page, wants[i].p = len(spans), p
-		loc := c.locs[p]
-		spans = append(spans, span{off: loc.Offset, end: loc.Offset + int64(loc.CompressedPageSize)})
 	}
-	rb.spans = spans
-	var err error
-	if rb.buf, err = fetch(ra, spans, rb.buf); err != nil {
-		return nil, err
-	}
+	g.breakCycles(plans)
 
-	var out parquet.Row
-	rb.arena = make([]byte, 0, 4096)
-	starts := make([]int, len(g.chunks)+1) // column i's values: out[starts[i]:starts[i+1]]
+	// The ranges: per column read its dictionary and the row's page.
+	var spans []span
+	var total int64
 	for i := range g.chunks {
-		starts[i] = len(out)
-		c := &g.chunks[i]
-		w := wants[i]
-		if c.synth != nil {
-			from, to := 0, 0
-			if t := c.synth.twin; t >= 0 {
-				from, to = starts[t], starts[t+1]
-			}
-			out = synthesize(out, *c.synth, &c.leaf, from, to)
-			starts[i+1] = len(out)
+		c, pl := &g.chunks[i], &plans[i]
+		if pl.mode != fromPage || pl.p < 0 {
 			continue
 		}
-		if w.page >= 0 {
-			n := len(out)
-			var err error
-			out, err = rb.readRaw(out, c, row-c.locs[w.p].FirstRowIndex, spans, w.dict, w.page)
-			if err == nil {
-				starts[i+1] = len(out)
-				continue
-			}
-			if !errors.Is(err, errUnsupported) {
-				return nil, fmt.Errorf("column %d: %w", c.leaf.col, err)
-			}
-			out = out[:n]
+		if c.dictEnd > c.dictOff && !(c.hasKonst != nil && c.hasKonst[pl.p]) {
+			pl.dict = len(spans)
+			spans = append(spans, span{off: c.dictOff, end: c.dictEnd})
+			total += c.dictEnd - c.dictOff
 		}
-		// parquet-go reads what this decoder does not handle.
-		cur := NewCursor(c.fc, ra)
-		out, err = cur.AppendRow(out, row)
-		cur.Close()
-		if err != nil {
-			return nil, fmt.Errorf("column %d: %w", c.fc.Column(), err)
+		loc := c.locs[pl.p]
+		pl.page = len(spans)
+		spans = append(spans, span{off: loc.Offset, end: loc.Offset + int64(loc.CompressedPageSize)})
+		total += int64(loc.CompressedPageSize)
+	}
+
+	// Columns [0, split) and [split, n): halves by bytes.
+	split := len(g.chunks)
+	if total >= parallelBytes && runtime.GOMAXPROCS(0) > 1 {
+		var acc int64
+		for i := range plans {
+			if acc*2 >= total {
+				split = i
+				break
+			}
+			for _, k := range []int{plans[i].dict, plans[i].page} {
+				if k >= 0 {
+					acc += spans[k].end - spans[k].off
+				}
+			}
 		}
-		starts[i+1] = len(out)
+	}
+	parts := [2]rowPart{{from: 0, to: split}, {from: split, to: len(g.chunks)}}
+	if split < len(g.chunks) {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			parts[1].read(g, ra, row, plans, spans)
+		}()
+		parts[0].read(g, ra, row, plans, spans)
+		<-done
+	} else {
+		parts[0].read(g, ra, row, plans, spans)
+	}
+	for _, p := range parts {
+		if p.err != nil {
+			return nil, p.err
+		}
+	}
+
+	// Each column's values, the made-up ones from their twins'.
+	segs := make([][]parquet.Value, len(g.chunks))
+	size := 0
+	for i := range g.chunks {
+		if plans[i].mode == fromPage {
+			p := &parts[0]
+			if i >= split {
+				p = &parts[1]
+			}
+			segs[i] = p.out[p.starts[i-p.from]:p.starts[i-p.from+1]]
+			size += len(segs[i])
+		}
+	}
+	done := make([]bool, len(g.chunks))
+	var resolve func(i int) []parquet.Value
+	resolve = func(i int) []parquet.Value {
+		if plans[i].mode == fromPage || done[i] {
+			return segs[i]
+		}
+		done[i] = true
+		c := &g.chunks[i]
+		if plans[i].mode == fromNulls {
+			segs[i] = nullsLike(nil, c.leaf.col, resolve(c.nullTwin))
+		} else {
+			var twin []parquet.Value
+			if t := c.synth.twin; t >= 0 {
+				twin = resolve(t)
+			}
+			segs[i] = synthesize(nil, *c.synth, &c.leaf, twin)
+		}
+		size += len(segs[i])
+		return segs[i]
+	}
+	for i := range g.chunks {
+		resolve(i)
+	}
+	out := make(parquet.Row, 0, size)
+	for _, seg := range segs {
+		out = append(out, seg...)
 	}
 	return out, nil
 }
 
-// readRaw appends the values of column c in the row, the i-th of its page.
-func (rb *rowBufs) readRaw(out parquet.Row, c *rowChunk, i int64, spans []span, dict, page int) (parquet.Row, error) {
-	var d []byte
-	if dict >= 0 {
-		d = spans[dict].data
+// breakCycles reads columns whose made-up values would depend on
+// themselves (twins are chosen so that this does not happen; a page index
+// can still surprise).
+func (g *RowGroup) breakCycles(plans []colPlan) {
+	const (
+		unseen = iota
+		busy
+		settled
+	)
+	state := make([]uint8, len(plans))
+	var visit func(i int)
+	visit = func(i int) {
+		if state[i] != unseen {
+			return
+		}
+		state[i] = busy
+		twin := -1
+		switch plans[i].mode {
+		case fromNulls:
+			twin = g.chunks[i].nullTwin
+		case fromSkip:
+			twin = g.chunks[i].synth.twin
+		}
+		if twin >= 0 {
+			visit(twin)
+			if state[twin] == busy && plans[i].mode == fromNulls {
+				plans[i].mode = fromPage
+			}
+		}
+		state[i] = settled
 	}
-	return rb.pageRow(out, &c.leaf, spans[page].data, int(i), d)
+	for i := range plans {
+		visit(i)
+	}
+}
+
+// rowPart reads the row's values of columns [from, to).
+type rowPart struct {
+	from, to int
+	out      parquet.Row
+	starts   []int // column from+k's values: out[starts[k]:starts[k+1]]
+	err      error
+}
+
+func (p *rowPart) read(g *RowGroup, ra io.ReaderAt, row int64, plans []colPlan, spans []span) {
+	p.starts = make([]int, p.to-p.from+1)
+	if p.from == p.to {
+		return
+	}
+	rb := rowBufPool.Get().(*rowBufs)
+	defer rowBufPool.Put(rb)
+	mine := rb.spans[:0]
+	for i := p.from; i < p.to; i++ {
+		for _, k := range []int{plans[i].dict, plans[i].page} {
+			if k >= 0 {
+				mine = append(mine, spans[k])
+			}
+		}
+	}
+	rb.spans = mine
+	if rb.buf, p.err = fetch(ra, mine, rb.buf); p.err != nil {
+		return
+	}
+	k := 0 // next of mine
+	var ar arena
+	for i := p.from; i < p.to; i++ {
+		p.starts[i-p.from] = len(p.out)
+		c, pl := &g.chunks[i], plans[i]
+		if pl.mode != fromPage {
+			continue
+		}
+		if pl.page >= 0 {
+			var dictBytes []byte
+			if pl.dict >= 0 {
+				dictBytes = mine[k].data
+				k++
+			}
+			page := mine[k].data
+			k++
+			var dict func() (*Values, error)
+			if dictBytes != nil {
+				dict = func() (*Values, error) { return rb.pd.decodeDictionary(&c.leaf, dictBytes) }
+			}
+			n := len(p.out)
+			err := rb.ps.open(&c.leaf, page, dict)
+			ok := false
+			if err == nil && c.hasKonst != nil && c.hasKonst[pl.p] {
+				rb.ps.setConstant(c.konst[pl.p])
+			}
+			if err == nil {
+				p.out, ok, err = rb.ps.appendRow(p.out, int(row-pl.first), ar.own)
+			}
+			if err == nil && ok {
+				continue
+			}
+			if err != nil && !errors.Is(err, errUnsupported) {
+				p.err = fmt.Errorf("column %d: %w", c.leaf.col, err)
+				return
+			}
+			p.out = p.out[:n]
+		}
+		// parquet-go reads what this decoder does not handle.
+		cur := newPagesCursor(c.fc, ra)
+		var err error
+		p.out, err = cur.AppendRow(p.out, row)
+		cur.Close()
+		if err != nil {
+			p.err = fmt.Errorf("column %d: %w", c.fc.Column(), err)
+			return
+		}
+	}
+	p.starts[p.to-p.from] = len(p.out)
+}
+
+// pageOf is the page holding row, by the pages' first rows (-1 if none).
+func pageOf(locs []format.PageLocation, row int64) int {
+	return sort.Search(len(locs), func(k int) bool { return locs[k].FirstRowIndex > row }) - 1
 }
 
 // fetch reads the spans' bytes, coalescing ranges closer than maxGap into

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -30,61 +31,89 @@ func TestReadRowMatchesParquetRows(t *testing.T) {
 	for _, version := range []string{backend.VersionVParquet5, backend.VersionVParquet4} {
 		blocks = append(blocks,
 			blk{version + "/pages", writeGenerated(t, version, 31, 1500, 64<<20)},
-			blk{version + "/rowgroups", writeGenerated(t, version, 32, 400, 32<<10)})
+			blk{version + "/rowgroups", writeGenerated(t, version, 32, 400, 32<<10)},
+			// Plain traces: no links, constant dropped counts.
+			blk{version + "/plain", writeGeneratedConfig(t, version, 35, 1500, 64<<20, tracegen.Config{MinSpans: 2, MaxSpans: 20})})
 	}
 	for _, r := range fixtureReaders(t) {
 		blocks = append(blocks, blk{"fixture/" + r.Meta().BlockID.String(), r})
 	}
 	for _, b := range blocks {
-		t.Run(b.name, func(t *testing.T) {
-			file := b.r.File()
-			if b.name == backend.VersionVParquet5+"/pages" {
-				multiPage(t, file.RowGroups()[0])
+		for _, parallel := range []bool{false, true} {
+			name := b.name + "/serial"
+			if parallel {
+				name = b.name + "/halves"
 			}
-			type pick struct {
-				rg   *rowread.RowGroup
-				g    int
-				row  int
-				want parquet.Row
-			}
-			var picks []pick
-			for g, rg := range file.RowGroups() {
-				rr, err := rowread.NewRowGroup(file, g, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				all := make([]int32, rg.NumRows())
-				for i := range all {
-					all[i] = int32(i)
-				}
-				for i, w := range parquetRows(t, rg, all) {
-					picks = append(picks, pick{rr, g, i, w})
-				}
-			}
-			// In random order from several goroutines: reads share nothing.
-			rand.New(rand.NewPCG(1, 1)).Shuffle(len(picks), func(i, j int) { picks[i], picks[j] = picks[j], picks[i] })
-			var wg sync.WaitGroup
-			for w := range 4 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for k := w; k < len(picks); k += 4 {
-						p := picks[k]
-						got, err := p.rg.ReadRow(file, int64(p.row))
-						if err != nil {
-							t.Errorf("row group %d row %d: %v", p.g, p.row, err)
-							return
-						}
-						if !got.Equal(p.want) {
-							t.Errorf("row group %d row %d differs:\n got %d values\nwant %d values", p.g, p.row, len(got), len(p.want))
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
-		})
+			t.Run(name, func(t *testing.T) {
+				testReadRows(t, b.name, b.r, parallel)
+			})
+		}
 	}
+}
+
+// testReadRows reads every row of r alone, in random order from several
+// goroutines (reads share nothing), always in two halves or never.
+func testReadRows(t *testing.T, name string, r *vparquet.Reader, parallel bool) {
+	limit := int64(1 << 62)
+	if parallel {
+		limit = 0
+	}
+	defer rowread.SetParallelBytes(rowread.SetParallelBytes(limit))
+	file := r.File()
+	if name == backend.VersionVParquet5+"/pages" {
+		multiPage(t, file.RowGroups()[0])
+	}
+	if strings.HasSuffix(name, "/plain") {
+		// The page shortcuts are exercised.
+		rr, err := rowread.NewRowGroup(file, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if nulls, consts := rr.PageShortcuts(0); nulls == 0 || consts == 0 {
+			t.Fatalf("%d columns from null pages, %d constant pages", nulls, consts)
+		}
+	}
+	type pick struct {
+		rg   *rowread.RowGroup
+		g    int
+		row  int
+		want parquet.Row
+	}
+	var picks []pick
+	for g, rg := range file.RowGroups() {
+		rr, err := rowread.NewRowGroup(file, g, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := make([]int32, rg.NumRows())
+		for i := range all {
+			all[i] = int32(i)
+		}
+		for i, w := range parquetRows(t, rg, all) {
+			picks = append(picks, pick{rr, g, i, w})
+		}
+	}
+	rand.New(rand.NewPCG(1, 1)).Shuffle(len(picks), func(i, j int) { picks[i], picks[j] = picks[j], picks[i] })
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := w; k < len(picks); k += 4 {
+				p := picks[k]
+				got, err := p.rg.ReadRow(file, int64(p.row))
+				if err != nil {
+					t.Errorf("row group %d row %d: %v", p.g, p.row, err)
+					return
+				}
+				if !got.Equal(p.want) {
+					t.Errorf("row group %d row %d differs:\n got %d values\nwant %d values", p.g, p.row, len(got), len(p.want))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // TestFindSorted finds every trace ID of a block by its TraceID page, and

@@ -110,9 +110,18 @@ func planSkips(file *parquet.File, skip func(path []string) bool) map[int]synth 
 	return out
 }
 
-// synthesize appends skipped column col's values to row; the twin's values
-// are row[from:to].
-func synthesize(row parquet.Row, s synth, c *leaf, from, to int) parquet.Row {
+// nullsLike appends to row column col's values for a row where they are
+// all null: the levels of its null twin's values twin.
+func nullsLike(row parquet.Row, col int, twin []parquet.Value) parquet.Row {
+	for _, t := range twin {
+		row = append(row, parquet.Value{}.Level(t.RepetitionLevel(), t.DefinitionLevel(), col))
+	}
+	return row
+}
+
+// synthesize appends skipped column col's values to row, shaped like the
+// twin's values.
+func synthesize(row parquet.Row, s synth, c *leaf, twin []parquet.Value) parquet.Row {
 	col, maxDef := c.col, c.maxDef
 	zero := zeroValue(c.kind, c.typeLen)
 	if s.twin < 0 {
@@ -121,8 +130,8 @@ func synthesize(row parquet.Row, s synth, c *leaf, from, to int) parquet.Row {
 		}
 		return append(row, parquet.Value{}.Level(s.rep, s.def, col))
 	}
-	for k := from; k < to; k++ {
-		rep, def := row[k].RepetitionLevel(), row[k].DefinitionLevel()
+	for _, t := range twin {
+		rep, def := t.RepetitionLevel(), t.DefinitionLevel()
 		v := parquet.Value{}
 		if def == maxDef {
 			v = zero
@@ -152,4 +161,85 @@ func zeroValue(kind parquet.Kind, typeLen int) parquet.Value {
 		return parquet.FixedLenByteArrayValue(make([]byte, max(typeLen, 0)))
 	}
 	return parquet.Value{}
+}
+
+// planNullTwins finds, for each column, a column whose levels its own
+// levels equal in a row whose values in it are all null (a null page, by
+// the column index), so such a page need not be read; -1 where there is
+// none. With B the column's deepest repeated node:
+//   - an optional leaf under B (required in between) has one level per
+//     slot of B, as has any column required below B: it copies one;
+//   - a column required below B (B itself, for a list of values) holding
+//     no value means B is empty everywhere in the page: it has one level
+//     per slot of B's own nearest list (or of the row), as has any column
+//     required below that one, provided nothing optional lies between.
+func planNullTwins(file *parquet.File) []int {
+	paths := file.Schema().Columns()
+	root := file.Root()
+	nodes := make([][]*parquet.Column, len(paths))
+	for i, p := range paths {
+		nodes[i] = pathNodes(root, p)
+	}
+	// requiredUnder returns a column under path[:depth] (the whole row for
+	// depth 0), other than not, that holds a value in every slot there:
+	// maxRep reps and maxDef def.
+	requiredUnder := func(prefix []string, reps, def, not int) int {
+		for j, p := range paths {
+			if j == not || nodes[j] == nil || len(p) <= len(prefix) || !slices.Equal(p[:len(prefix)], prefix) {
+				continue
+			}
+			leaf := nodes[j][len(nodes[j])-1]
+			if leaf.MaxRepetitionLevel() == reps && leaf.MaxDefinitionLevel() == def {
+				return j
+			}
+		}
+		return -1
+	}
+	out := make([]int, len(paths))
+	for i := range paths {
+		out[i] = -1
+		ns := nodes[i]
+		if ns == nil {
+			continue
+		}
+		leaf := ns[len(ns)-1]
+		b := -1 // depth of B
+		for d, c := range ns {
+			if c.Repeated() {
+				b = d
+			}
+		}
+		if b < 0 {
+			continue
+		}
+		defB := ns[b].MaxDefinitionLevel()
+		between := func(from, to int) bool { // nothing optional or repeated strictly between
+			for d := from + 1; d < to; d++ {
+				if !ns[d].Required() {
+					return false
+				}
+			}
+			return true
+		}
+		switch {
+		case b < len(ns)-1 && leaf.Optional() && leaf.MaxDefinitionLevel() == defB+1 && between(b, len(ns)-1):
+			out[i] = requiredUnder(paths[i][:b+1], leaf.MaxRepetitionLevel(), defB, i)
+		case leaf.MaxDefinitionLevel() == defB:
+			up := -1 // depth of B's nearest list
+			for d := b - 1; d >= 0; d-- {
+				if ns[d].Repeated() {
+					up = d
+					break
+				}
+			}
+			defUp := 0
+			if up >= 0 {
+				defUp = ns[up].MaxDefinitionLevel()
+			}
+			if defB == defUp+1 && between(up, b) {
+				out[i] = requiredUnder(paths[i][:up+1], ns[b].MaxRepetitionLevel()-1, defUp, i)
+			}
+		}
+	}
+	return out
 }

@@ -545,46 +545,10 @@ func (b *blockSearch) spans(tr *vparquet.Trace) *traceql.Spanset {
 	return ss
 }
 
-// readWholeRow decodes one row of row group g whole, with a codec of its
-// own (it may run after the search, from whoever holds the spans).
-func readWholeRow(r *vparquet.Reader, g int, row int32, bytes *atomic.Int64) (tr *vparquet.Trace, err error) {
-	meta := r.Meta()
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("block %s/%s: corrupt data: %v", meta.TenantID, meta.BlockID, p)
-		}
-	}()
-	format, err := formatOf(meta.Version)
-	if err != nil {
-		return nil, err
-	}
-	codec, err := format.NewCodec(meta.DedicatedColumns)
-	if err != nil {
-		return nil, err
-	}
-	var n int64
-	defer func() { bytes.Add(n) }()
-	file := r.File()
-	rr, err := rowread.NewReader(file.RowGroups()[g], countingReaderAt{ra: file, n: &n})
-	if err != nil {
-		return nil, err
-	}
-	defer rr.Close()
-	rows, err := rr.Read([]int32{row})
-	if err != nil {
-		return nil, err
-	}
-	if read := codec.ReadSchema(); !parquet.EqualNodes(read, file.Schema()) {
-		conv, err := parquet.Convert(read, file.Schema())
-		if err != nil {
-			return nil, err
-		}
-		if _, err := conv.Convert(rows); err != nil {
-			return nil, err
-		}
-	}
-	tr = new(vparquet.Trace)
-	return tr, codec.Decode(rows[0], tr)
+// readWholeRow decodes one row of row group g whole, reading only its
+// pages (it may run after the search, from whoever holds the spans).
+func readWholeRow(r *vparquet.Reader, g int, row int32, bytes *atomic.Int64) (*vparquet.Trace, error) {
+	return r.RowAt(g, int64(row), sharedCountingReaderAt{ra: r.File(), n: bytes})
 }
 
 // keep applies the pushed-down conditions as the FetchRequest contract
