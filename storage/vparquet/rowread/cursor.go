@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sort"
+	"sync"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
@@ -198,9 +198,8 @@ type Cursor struct {
 	dictErr          error
 	dpd              pageDecoder
 
-	page int // loaded page, -1 none
-	buf  []byte
-	ps   pageState
+	page int         // loaded page, -1 none
+	st   *cursorBufs // from a pool: searches open cursors by the hundred
 	ar   arena
 
 	slow *pagesCursor // when raw is off
@@ -217,10 +216,24 @@ func NewCursor(fc *parquet.FileColumnChunk, ra io.ReaderAt) *Cursor {
 	return c
 }
 
+// cursorBufs are a cursor's page bytes and decoding state.
+type cursorBufs struct {
+	buf  []byte // the page (len: its size)
+	have int    // bytes of it read
+	ps   pageState
+}
+
+var cursorPool = sync.Pool{New: func() any { return new(cursorBufs) }}
+
 // Close releases the cursor's pages.
 func (c *Cursor) Close() {
 	if c.slow != nil {
 		c.slow.Close()
+	}
+	if c.st != nil {
+		c.st.ps.dict, c.st.ps.dictv = nil, nil
+		cursorPool.Put(c.st)
+		c.st = nil
 	}
 }
 
@@ -256,39 +269,66 @@ func (c *Cursor) AppendRow(dst parquet.Row, r int64) (parquet.Row, error) {
 	return c.slow.AppendRow(dst, r)
 }
 
+// partialFirst is how much of a page a cursor reads first: enough for the
+// header and, often, the levels; more is read as the rows asked for need
+// (a search's candidates are often the first rows of their pages).
+const partialFirst = 16 << 10
+
 func (c *Cursor) appendRaw(dst parquet.Row, r int64) (parquet.Row, error) {
 	p := pageOf(c.locs, r)
 	if p < 0 {
 		return dst, fmt.Errorf("row %d before the first page", r)
 	}
+	if c.st == nil {
+		c.st = cursorPool.Get().(*cursorBufs)
+	}
+	st := c.st
+	loc := c.locs[p]
+	size := int(loc.CompressedPageSize)
+	if size < 0 {
+		return dst, parquet.ErrCorrupted
+	}
+	i := int(r - loc.FirstRowIndex)
 	if p != c.page {
-		loc := c.locs[p]
-		size := int(loc.CompressedPageSize)
-		if size < 0 {
-			return dst, parquet.ErrCorrupted
-		}
-		c.buf = slices.Grow(c.buf[:0], size)[:size]
-		if n, err := c.ra.ReadAt(c.buf, loc.Offset); n < size {
-			if err == nil || errors.Is(err, io.EOF) {
-				err = io.ErrUnexpectedEOF
-			}
-			return dst, err
-		}
-		var dict func() (*Values, error)
-		if c.dictEnd > c.dictOff {
-			dict = c.dictionary
-		}
 		c.page = -1
-		if err := c.ps.open(&c.leaf, c.buf, dict); err != nil {
+		if cap(st.buf) < size {
+			st.buf = make([]byte, size)
+		}
+		st.buf, st.have = st.buf[:size], 0
+		if err := c.readTo(loc, min(size, partialFirst)); err != nil {
 			return dst, err
 		}
-		if c.hasKonst != nil && c.hasKonst[p] {
-			c.ps.setConstant(c.konst[p])
+		if err := c.open(p); err != nil {
+			return dst, err
 		}
 		c.page = p
 	}
+	// The row's share of the values, with room to spare.
+	if st.have < size {
+		ps := &st.ps
+		share := float64(i+1) / float64(max(ps.rows(), 1))
+		need := ps.headerLen + ps.levelsLen + int(share*float64(ps.valuesLen())*1.25) + 4096
+		if need > st.have {
+			if err := c.readTo(loc, min(size, max(need, 2*st.have))); err != nil {
+				return dst, err
+			}
+			if err := c.open(p); err != nil {
+				return dst, err
+			}
+		}
+	}
 	n := len(dst)
-	out, ok, err := c.ps.appendRow(dst, int(r-c.locs[p].FirstRowIndex), c.ar.own)
+	out, ok, err := c.row(dst, i)
+	if st.have < size && (err != nil || !ok) {
+		// Not enough of the page after all: all of it, and again.
+		if err := c.readTo(loc, size); err != nil {
+			return dst[:n], err
+		}
+		if err := c.open(p); err != nil {
+			return dst[:n], err
+		}
+		out, ok, err = c.row(dst[:n], i)
+	}
 	if err != nil {
 		return dst[:n], err
 	}
@@ -296,4 +336,66 @@ func (c *Cursor) appendRaw(dst parquet.Row, r int64) (parquet.Row, error) {
 		return dst[:n], errUnsupported // not a whole row here: parquet-go reads on
 	}
 	return out, nil
+}
+
+// readTo reads page loc's bytes up to end.
+func (c *Cursor) readTo(loc format.PageLocation, end int) error {
+	st := c.st
+	if end <= st.have {
+		return nil
+	}
+	b := st.buf[st.have:end]
+	if n, err := c.ra.ReadAt(b, loc.Offset+int64(st.have)); n < len(b) {
+		if err == nil || errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	st.have = end
+	return nil
+}
+
+// open (re)starts decoding page p from the bytes read so far, reading up
+// to its level sections (and a little) first when they are not all there.
+func (c *Cursor) open(p int) error {
+	st := c.st
+	var dict func() (*Values, error)
+	if c.dictEnd > c.dictOff {
+		dict = c.dictionary
+	}
+	size := len(st.buf)
+	err := st.ps.openPart(&c.leaf, st.buf[:st.have], size, dict)
+	if errors.Is(err, errShort) {
+		if err := c.readTo(c.locs[p], min(size, st.ps.headerLen+st.ps.levelsLen+4096)); err != nil {
+			return err
+		}
+		err = st.ps.openPart(&c.leaf, st.buf[:st.have], size, dict)
+	}
+	if err != nil && st.have < size {
+		// a header longer than the first bytes: all of the page
+		if err := c.readTo(c.locs[p], size); err != nil {
+			return err
+		}
+		err = st.ps.openPart(&c.leaf, st.buf[:st.have], size, dict)
+	}
+	if err != nil {
+		return err
+	}
+	if c.hasKonst != nil && c.hasKonst[p] {
+		st.ps.setConstant(c.konst[p])
+	}
+	return nil
+}
+
+// row appends the page's i-th row. Reading a page in part, a value past
+// the bytes read shows as an error (or a panic, turned into one here).
+func (c *Cursor) row(dst parquet.Row, i int) (out parquet.Row, ok bool, err error) {
+	if c.st.ps.partial {
+		defer func() {
+			if p := recover(); p != nil {
+				out, ok, err = dst, false, errShort
+			}
+		}()
+	}
+	return c.st.ps.appendRow(dst, i, c.ar.own)
 }

@@ -59,21 +59,32 @@ type pageDecoder struct {
 // header decodes the page header at the start of b and returns the page's
 // body.
 func (pd *pageDecoder) header(b []byte) ([]byte, error) {
+	body, _, err := pd.headerOf(b, len(b))
+	return body, err
+}
+
+// headerOf decodes the page header at the start of b, the first bytes of a
+// page of size bytes, and returns the part of the body that b holds and
+// the header's length. The checksum is verified only on a whole page.
+func (pd *pageDecoder) headerOf(b []byte, size int) ([]byte, int, error) {
 	r := pd.prot.NewReaderFromBytes(b)
 	pd.hdr = format.PageHeader{}
 	if err := thrift.NewDecoder(r).Decode(&pd.hdr); err != nil {
-		return nil, fmt.Errorf("page header: %w", err)
+		return nil, 0, fmt.Errorf("page header: %w", err)
 	}
 	h := &pd.hdr
 	n := r.BytesRead()
-	if h.CompressedPageSize < 0 || h.UncompressedPageSize < 0 || int64(n)+int64(h.CompressedPageSize) > int64(len(b)) {
-		return nil, fmt.Errorf("page of %d bytes does not fit in %d: %w", h.CompressedPageSize, len(b)-n, parquet.ErrCorrupted)
+	if h.CompressedPageSize < 0 || h.UncompressedPageSize < 0 || int64(n)+int64(h.CompressedPageSize) > int64(size) {
+		return nil, 0, fmt.Errorf("page of %d bytes does not fit in %d: %w", h.CompressedPageSize, size-n, parquet.ErrCorrupted)
 	}
-	body := b[n : n+int(h.CompressedPageSize)]
+	body := b[n:min(len(b), n+int(h.CompressedPageSize))]
+	if len(b) < size {
+		return body, n, nil
+	}
 	if h.CRC != 0 && uint32(h.CRC) != crc32.ChecksumIEEE(body) {
-		return nil, fmt.Errorf("page checksum mismatch: %w", parquet.ErrCorrupted)
+		return nil, 0, fmt.Errorf("page checksum mismatch: %w", parquet.ErrCorrupted)
 	}
-	return body, nil
+	return body, n, nil
 }
 
 // dictionary decodes a dictionary page; ok is false when b starts with

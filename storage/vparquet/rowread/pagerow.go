@@ -2,6 +2,7 @@ package rowread
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 
@@ -50,17 +51,33 @@ type pageState struct {
 	hasKonst   bool
 	full       Values // other encodings: the whole page decoded
 	prot       pageDecoder
+
+	partial   bool // the page's bytes are its first ones only
+	headerLen int
+	levelsLen int // repetition and definition level sections
 }
 
 // open starts reading the data page in b (header included). dict returns
 // the chunk's dictionary (called only for dictionary-encoded pages whose
 // values are needed). errUnsupported means the page is for parquet-go.
 func (ps *pageState) open(c *leaf, b []byte, dict func() (*Values, error)) error {
+	return ps.openPart(c, b, len(b), dict)
+}
+
+// errShort means a page's first bytes were not enough: read more of it.
+var errShort = errors.New("page read in part: more needed")
+
+// openPart is open for b, the first bytes of a page of size bytes: reading
+// values beyond b fails (with errShort or a corruption error) rather than
+// reading garbage. The level sections must be in b.
+func (ps *pageState) openPart(c *leaf, b []byte, size int, dict func() (*Values, error)) error {
 	ps.c, ps.dict, ps.dictv = c, dict, nil
-	body, err := ps.prot.header(b)
+	ps.partial = len(b) < size
+	body, hlen, err := ps.prot.headerOf(b, size)
 	if err != nil {
 		return err
 	}
+	ps.headerLen = hlen
 	ps.hdr = ps.prot.hdr
 	h := &ps.hdr
 	if h.Type != format.DataPageV2 || !h.DataPageHeaderV2.Valid {
@@ -69,11 +86,16 @@ func (ps *pageState) open(c *leaf, b []byte, dict func() (*Values, error)) error
 	v2 := &h.DataPageHeaderV2.V
 	if v2.NumValues < 0 || v2.NumNulls < 0 || v2.NumNulls > v2.NumValues ||
 		v2.RepetitionLevelsByteLength < 0 || v2.DefinitionLevelsByteLength < 0 ||
-		int64(v2.RepetitionLevelsByteLength)+int64(v2.DefinitionLevelsByteLength) > int64(len(body)) {
+		int64(v2.RepetitionLevelsByteLength)+int64(v2.DefinitionLevelsByteLength) > int64(h.CompressedPageSize) {
 		return fmt.Errorf("data page header: %w", parquet.ErrCorrupted)
+	}
+	if int64(v2.RepetitionLevelsByteLength)+int64(v2.DefinitionLevelsByteLength) > int64(len(body)) {
+		ps.levelsLen = int(v2.RepetitionLevelsByteLength + v2.DefinitionLevelsByteLength)
+		return errShort
 	}
 	ps.n, ps.nonNull = int(v2.NumValues), int(v2.NumValues-v2.NumNulls)
 	repLen, defLen := int(v2.RepetitionLevelsByteLength), int(v2.DefinitionLevelsByteLength)
+	ps.levelsLen = repLen + defLen
 	ps.rep.reset(body[:repLen], c.maxRep, ps.rep.buf)
 	ps.def.reset(body[repLen:repLen+defLen], c.maxDef, ps.def.buf)
 	ps.repPos, ps.rowsSeen, ps.lastRow, ps.lastK0, ps.defPos, ps.vnext = 0, 0, -1, 0, 0, 0
@@ -84,6 +106,14 @@ func (ps *pageState) open(c *leaf, b []byte, dict func() (*Values, error)) error
 	ps.data, ps.vpos, ps.started = nil, 0, false
 	ps.hasKonst = false
 	return nil
+}
+
+// rows is the number of rows in the page.
+func (ps *pageState) rows() int { return int(ps.hdr.DataPageHeaderV2.V.NumRows) }
+
+// valuesLen is the length of the page's values section (as stored).
+func (ps *pageState) valuesLen() int {
+	return int(ps.hdr.CompressedPageSize) - ps.levelsLen
 }
 
 // setConstant says every value of the page is v (its statistics say so):
@@ -216,6 +246,10 @@ func (ps *pageState) start() error {
 	if ps.hasKonst {
 		return nil
 	}
+	if ps.partial && ps.compressed && ps.c.codec != nil && ps.c.codec.CompressionCodec() != format.Uncompressed {
+		ps.started = false
+		return errShort // a compressed section is needed whole
+	}
 	ps.data = ps.packed
 	if ps.compressed {
 		var err error
@@ -231,14 +265,14 @@ func (ps *pageState) start() error {
 		case parquet.ByteArray:
 			return nil
 		case parquet.Boolean:
-			if (ps.nonNull+7)/8 > len(data) {
+			if (ps.nonNull+7)/8 > len(data) && !ps.partial {
 				return ps.short()
 			}
 			return nil
 		}
 		if size := fixedSize(c); size <= 0 {
 			break
-		} else if ps.nonNull*size > len(data) {
+		} else if ps.nonNull*size > len(data) && !ps.partial {
 			return ps.short()
 		}
 		return nil
@@ -295,6 +329,9 @@ func (ps *pageState) start() error {
 }
 
 func (ps *pageState) short() error {
+	if ps.partial {
+		return errShort
+	}
 	return fmt.Errorf("%s values section too short: %w", ps.enc, parquet.ErrCorrupted)
 }
 
@@ -378,9 +415,15 @@ func (ps *pageState) value(own func(parquet.Kind, []byte) parquet.Value) (parque
 			ps.plainOff = p + 4 + l
 			return own(parquet.ByteArray, data[p+4:p+4+l]), nil
 		case parquet.Boolean:
+			if i/8 >= len(data) {
+				return parquet.Value{}, ps.short()
+			}
 			return parquet.BooleanValue(data[i/8]>>(i%8)&1 != 0), nil
 		}
 		size := fixedSize(c)
+		if (i+1)*size > len(data) {
+			return parquet.Value{}, ps.short()
+		}
 		return fixedValue(c, data[i*size:(i+1)*size], own), nil
 	case format.RLEDictionary, format.PlainDictionary:
 		k, err := ps.hy.next()
