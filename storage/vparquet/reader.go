@@ -267,17 +267,28 @@ func (r *Reader) readRow(rg *rowread.RowGroup, g int, row int64, ra io.ReaderAt)
 	if err != nil {
 		return nil, r.errorf("row group %d: reading row %d: %w", g, row, err)
 	}
+	tr, err := r.DecodeRow(values)
+	if err != nil {
+		return nil, r.errorf("row %d: %w", row, err)
+	}
+	return tr, nil
+}
+
+// DecodeRow decodes a row as read from the file (its schema, not the
+// codec's). Safe for concurrent use.
+func (r *Reader) DecodeRow(values parquet.Row) (tr *Trace, err error) {
+	defer recoverInto(&err, r.meta)
 	rows := []parquet.Row{values}
 	if r.conv != nil {
 		if _, err := r.conv.Convert(rows); err != nil {
-			return nil, r.errorf("converting row %d: %w", row, err)
+			return nil, fmt.Errorf("converting: %w", err)
 		}
 	}
 	codec := r.codecs.Get().(Codec)
 	defer r.codecs.Put(codec)
-	tr := new(Trace)
+	tr = new(Trace)
 	if err := codec.Decode(rows[0], tr); err != nil {
-		return nil, r.errorf("decoding row %d: %w", row, err)
+		return nil, fmt.Errorf("decoding: %w", err)
 	}
 	return tr, nil
 }

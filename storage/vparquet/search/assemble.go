@@ -13,12 +13,12 @@ import (
 	"github.com/tempoctl/tempoctl/traceql"
 )
 
-// The second pass. When the request lists every attribute the query uses
-// (any non-empty Conditions without SecondPassSelectAll), candidate rows
-// are assembled from the columns those attributes live in plus what every
-// result needs (IDs, times, nested sets, root names, service stats), not
-// decoded whole: fewer pages are read and no reflection runs. Attribute
-// lists keep only the attributes asked for.
+// The second pass. Unless the request asks for every attribute
+// (SecondPassSelectAll), candidate rows are assembled from the columns the
+// request's attributes live in plus what every result needs (IDs, times,
+// nested sets, root names, service stats), not decoded whole: fewer pages
+// are read and no reflection runs. Attribute lists keep only the
+// attributes asked for.
 
 var errNotFileChunk = errors.New("not a file column chunk")
 
@@ -84,7 +84,7 @@ func exists(c *column, def, level int) bool { return level == 0 || def >= c.repD
 // newAsmPlan plans the second pass for a request, or returns nil when the
 // rows must be decoded whole.
 func newAsmPlan(si *schemaInfo, req traceql.FetchRequest) *asmPlan {
-	if len(req.Conditions) == 0 || req.SecondPassSelectAll {
+	if req.SecondPassSelectAll {
 		return nil
 	}
 	p := &asmPlan{intrinsics: map[traceql.Intrinsic]bool{}}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"sync/atomic"
 
 	"github.com/parquet-go/parquet-go"
@@ -168,6 +169,9 @@ type chunkReader struct {
 	// skel, when set and not yet filled, is filled by the next scan of a
 	// column deep enough to show its level.
 	skel *skeleton
+	// from and to bound the rows scanned (to 0: to the end). Ordinals
+	// count from row from.
+	from, to int32
 }
 
 // scan calls fn for every value of column c in row group order, nulls and
@@ -186,6 +190,21 @@ func (cr *chunkReader) scan(c *column, fn func(cu *cursor, v parquet.Value, di i
 	pages := fc.PagesFrom(cr.ra)
 	defer pages.Close()
 	cu := newCursor(c)
+	from, to := cr.from, cr.to
+	if from > 0 {
+		// Start at the page holding row from (at its start: a page read
+		// from its middle would be re-sliced).
+		if oi, err := fc.OffsetIndexFrom(cr.ra); err == nil && oi.NumPages() > 0 {
+			p := sort.Search(oi.NumPages(), func(i int) bool { return oi.FirstRowIndex(i) > int64(from) }) - 1
+			if p > 0 {
+				first := oi.FirstRowIndex(p)
+				if err := pages.SeekToRow(first); err != nil {
+					return fmt.Errorf("column %s: %w", c.logical, err)
+				}
+				cu.row = int32(first) - 1
+			}
+		}
+	}
 	sk := cr.skel
 	if sk != nil && (sk.filled || c.entityDepth < sk.level) {
 		sk = nil
@@ -216,6 +235,23 @@ func (cr *chunkReader) scan(c *column, fn func(cu *cursor, v parquet.Value, di i
 			}
 			if len(def) > 0 {
 				df = int(def[k])
+			}
+			if r == 0 && to > 0 && cu.row+1 >= to {
+				parquet.Release(p)
+				if sk != nil {
+					sk.filled = true
+				}
+				return nil
+			}
+			if r == 0 && cu.row+1 < from || r != 0 && cu.row < from {
+				// a row before the range
+				if r == 0 {
+					cu.row++
+				}
+				if df == c.maxDef {
+					vi++
+				}
+				continue
 			}
 			cu.advance(r, df)
 			if sk != nil {

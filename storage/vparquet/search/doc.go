@@ -9,11 +9,14 @@
 //   - reads only the condition columns, page by page, tracking rows by
 //     repetition level 0 and rs/ss/span/attribute ordinals by the deeper
 //     levels, so conditions combine per span, and keeps the rows where some
-//     span can match (a superset: the engine evaluates the query again);
+//     span can match (a superset: the engine evaluates the query again),
+//     in chunks of rows growing eightfold from a small first one, so a
+//     search that stops at its limit mostly reads little;
 //   - reads those rows: from the columns the query names plus what every
 //     result needs (IDs, times, nested sets, root names, service stats), or
-//     whole when the request does not list what it needs ({}, select all).
-//     A partial row reads itself whole when asked for anything else.
+//     whole for select-all. A partial row reads itself whole when asked for
+//     anything else (in order, by the same cursors, while the search is in
+//     its row group). Pages are decoded only as far as the rows read.
 //
 // Spans answer from the row model with the stored nested-set numbers.
 // TagNames and TagValues list attribute names and values from the same

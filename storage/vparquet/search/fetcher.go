@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -171,13 +172,21 @@ type blockSearch struct {
 	start, end *column // trace time columns
 
 	rg    int
-	rgEnd int // row groups [rg, rgEnd) are searched
+	rgEnd int     // row groups [rg, rgEnd) are searched
+	scan  *rgScan // first pass over the current row group
 	cands []int32
 	ci    int
 	rr    *rowread.Reader // candidate rows of the current row group
 	batch []parquet.Row   // read ahead, not yet decoded
 	plan  *asmPlan        // second pass from chosen columns; nil: whole rows
 	asm   *assembler
+
+	// Whole rows of partial ones, read on demand: by cursors while the
+	// search is in their row group and they come in order, else alone.
+	wmu    sync.Mutex
+	wrr    *rowread.Reader
+	wnext  int32 // rows before this are behind wrr
+	closed bool
 }
 
 func newBlockSearch(f *Fetcher, r *vparquet.Reader, req traceql.FetchRequest) (*blockSearch, error) {
@@ -236,9 +245,19 @@ func newBlockSearch(f *Fetcher, r *vparquet.Reader, req traceql.FetchRequest) (*
 func (b *blockSearch) close() {
 	b.endRowGroup()
 	b.flushBytes()
+	b.wmu.Lock()
+	b.closed = true
+	b.wmu.Unlock()
 }
 
 func (b *blockSearch) endRowGroup() {
+	b.scan = nil
+	b.wmu.Lock()
+	if b.wrr != nil {
+		b.wrr.Close()
+		b.wrr = nil
+	}
+	b.wmu.Unlock()
 	if b.rr != nil {
 		b.rr.Close()
 		b.rr = nil
@@ -283,34 +302,59 @@ func (b *blockSearch) next(ctx context.Context) (ss *traceql.Spanset, err error)
 			}
 			continue
 		}
-		b.endRowGroup()
-		b.flushBytes()
-		if b.rg >= b.rgEnd {
-			return nil, nil
+		if b.scan == nil || b.scan.next >= b.scan.nrows {
+			b.endRowGroup()
+			b.flushBytes()
+			if b.rg >= b.rgEnd {
+				return nil, nil
+			}
+			g := b.rg
+			b.rg++
+			st, err := b.startRowGroup(g)
+			if err != nil {
+				m := b.r.Meta()
+				return nil, fmt.Errorf("block %s/%s row group %d: %w", m.TenantID, m.BlockID, g, err)
+			}
+			b.scan, b.cands, b.ci = st, nil, 0
+			if st == nil {
+				continue // pruned
+			}
 		}
-		g := b.rg
-		b.rg++
-		cands, err := b.candidates(g)
+		cands, err := b.candidates(b.scan)
 		if err != nil {
 			m := b.r.Meta()
-			return nil, fmt.Errorf("block %s/%s row group %d: %w", m.TenantID, m.BlockID, g, err)
+			return nil, fmt.Errorf("block %s/%s row group %d: %w", m.TenantID, m.BlockID, b.scan.g, err)
 		}
 		b.cands, b.ci = cands, 0
 	}
 }
 
-// candidates runs the first pass over row group g: statistics, then the
-// condition columns. It returns the rows that may match, ascending.
-func (b *blockSearch) candidates(g int) ([]int32, error) {
+// rgScan is the first pass's progress through one row group. The rows are
+// scanned in chunks growing eightfold: the first, small one is often all a
+// search that stops at its limit needs; a selective search pays a page
+// decoded twice per column at each of the few chunk boundaries.
+type rgScan struct {
+	g      int
+	cr     *chunkReader
+	nrows  int32
+	next   int32 // first row of the next chunk
+	chunks int   // chunks scanned
+	whole  bool  // every trace is in the time range
+}
+
+// firstChunk is the size of a row group's first chunk of rows (a variable
+// for tests).
+var firstChunk int32 = 512
+
+// startRowGroup prunes row group g by its statistics and dictionaries; nil
+// when nothing in it can match.
+func (b *blockSearch) startRowGroup(g int) (*rgScan, error) {
 	file := b.r.File()
 	rg := file.RowGroups()[g]
-	cr := &chunkReader{meta: &file.Metadata().RowGroups[g], ra: b.ra, chunks: rg.ColumnChunks()}
-	nrows := int32(rg.NumRows())
-
-	// Time range: row-group statistics, then the trace time columns.
-	var inRange *bitset
+	st := &rgScan{g: g, nrows: int32(rg.NumRows()), whole: true,
+		cr: &chunkReader{meta: &file.Metadata().RowGroups[g], ra: b.ra, chunks: rg.ColumnChunks()}}
 	if b.req.StartTimeUnixNanos != 0 || b.req.EndTimeUnixNanos != 0 {
-		keep, whole, err := b.timeFilter(cr)
+		keep, whole, err := b.timeFilter(st.cr)
 		if err != nil {
 			return nil, err
 		}
@@ -318,17 +362,10 @@ func (b *blockSearch) candidates(g int) ([]int32, error) {
 			b.f.rowGroupsPruned.Add(1)
 			return nil, nil
 		}
-		if !whole {
-			inRange = &bitset{}
-			if err := b.scanTimes(cr, inRange); err != nil {
-				return nil, err
-			}
-		}
+		st.whole = whole
 	}
-
-	// Conditions: statistics and dictionaries first.
 	for i, p := range b.preds {
-		ok, err := p.prepare(cr, b.live[i])
+		ok, err := p.prepare(st.cr, b.live[i])
 		if err != nil {
 			return nil, err
 		}
@@ -349,12 +386,40 @@ func (b *blockSearch) candidates(g int) ([]int32, error) {
 			return nil, nil
 		}
 	}
-	b.f.inspected.Add(int64(nrows))
+	return st, nil
+}
+
+// candidates runs the first pass over the next chunk of rows of the row
+// group: the trace time columns, then the condition columns. It returns
+// the rows that may match, ascending.
+func (b *blockSearch) candidates(st *rgScan) ([]int32, error) {
+	from := st.next
+	size := firstChunk << (3 * min(st.chunks, 8))
+	to := min(st.nrows, from+size)
+	if st.nrows-to < size/2 {
+		to = st.nrows // no small tail
+	}
+	st.next = to
+	st.chunks++
+	cr := st.cr
+	cr.from, cr.to, cr.skel = from, to, nil
+
+	var inRange *bitset
+	if !st.whole {
+		inRange = &bitset{}
+		if err := b.scanTimes(cr, inRange); err != nil {
+			return nil, err
+		}
+		if inRange.empty() {
+			return nil, nil // no trace of the chunk is in the time range
+		}
+	}
+	b.f.inspected.Add(int64(to - from))
 
 	var out []int32
 	keepRow := func(r int32) bool { return inRange == nil || inRange.has(r) }
 	if b.all {
-		for r := int32(0); r < nrows; r++ {
+		for r := from; r < to; r++ {
 			if keepRow(r) {
 				out = append(out, r)
 			}
@@ -383,14 +448,14 @@ func (b *blockSearch) candidates(g int) ([]int32, error) {
 	switch {
 	case !b.req.AllConditions:
 		for _, p := range b.preds {
-			for r := int32(0); r < nrows; r++ {
+			for r := from; r < to; r++ {
 				if p.rows.has(r) {
 					rows.set(r)
 				}
 			}
 		}
 	case sk == nil:
-		for r := int32(0); r < nrows; r++ {
+		for r := from; r < to; r++ {
 			all := true
 			for _, p := range b.preds {
 				all = all && p.rows.has(r)
@@ -401,7 +466,7 @@ func (b *blockSearch) candidates(g int) ([]int32, error) {
 		}
 	default:
 		if !sk.filled {
-			si := &schemaInfo{schema: file.Schema()}
+			si := &schemaInfo{schema: b.r.File().Schema()}
 			c := si.col(skeletonColumns[sk.level]...)
 			if c == nil {
 				return nil, errors.New("cannot read the span structure")
@@ -423,7 +488,7 @@ func (b *blockSearch) candidates(g int) ([]int32, error) {
 			}
 		}
 	}
-	for r := int32(0); r < nrows; r++ {
+	for r := from; r < to; r++ {
 		if rows.has(r) && keepRow(r) {
 			out = append(out, r)
 		}
@@ -451,17 +516,14 @@ func (b *blockSearch) timeFilter(cr *chunkReader) (keep, whole bool, err error) 
 }
 
 func (b *blockSearch) scanTimes(cr *chunkReader, out *bitset) error {
-	var starts []uint64
+	var starts []uint64 // of rows cr.from…
 	if err := cr.scan(b.start, func(_ *cursor, v parquet.Value, _ int32) { starts = append(starts, v.Uint64()) }); err != nil {
 		return err
 	}
 	s, e := b.req.StartTimeUnixNanos, b.req.EndTimeUnixNanos
 	return cr.scan(b.end, func(cu *cursor, v parquet.Value, _ int32) {
 		r := cu.row
-		if int(r) >= len(starts) {
-			return
-		}
-		if (e == 0 || starts[r] <= e) && (s == 0 || v.Uint64() >= s) {
+		if i := int(r - cr.from); i >= 0 && i < len(starts) && (e == 0 || starts[i] <= e) && (s == 0 || v.Uint64() >= s) {
 			out.set(r)
 		}
 	})
@@ -490,9 +552,8 @@ func (b *blockSearch) decode(i int) (*traceql.Spanset, error) {
 			// Whoever asks a span for more than the query named (tag
 			// lookups, a caller's own use) gets the whole row read then.
 			g, row := b.rg-1, b.cands[i]
-			r, f := b.r, b.f
 			ss.Spans[0].(*span).t.partial = &partialRow{has: b.plan.has, load: func() (*vparquet.Trace, error) {
-				return readWholeRow(r, g, row, &f.bytes)
+				return b.wholeRow(g, row)
 			}}
 		}
 		return ss, nil
@@ -543,6 +604,30 @@ func (b *blockSearch) spans(tr *vparquet.Trace) *traceql.Spanset {
 		return nil
 	}
 	return ss
+}
+
+// wholeRow reads row of row group g whole: on from the rows read so far
+// while the search is in that row group (a query naming nothing, such as
+// {} | select(x), asks for every candidate's whole row in turn), else alone.
+func (b *blockSearch) wholeRow(g int, row int32) (*vparquet.Trace, error) {
+	b.wmu.Lock()
+	defer b.wmu.Unlock()
+	if b.closed || g != b.rg-1 || b.wrr != nil && row < b.wnext {
+		return readWholeRow(b.r, g, row, &b.f.bytes)
+	}
+	if b.wrr == nil {
+		rr, err := rowread.NewReader(b.r.File().RowGroups()[g], sharedCountingReaderAt{ra: b.r.File(), n: &b.f.bytes})
+		if err != nil {
+			return nil, err
+		}
+		b.wrr = rr
+	}
+	rows, err := b.wrr.Read([]int32{row})
+	if err != nil {
+		return nil, err
+	}
+	b.wnext = row + 1
+	return b.r.DecodeRow(rows[0])
 }
 
 // readWholeRow decodes one row of row group g whole, reading only its

@@ -17,6 +17,10 @@ import (
 // arrays, empty arrays, kvlists, type mismatches, every scope.
 var generatedQueries = []string{
 	`{ }`,
+	// Naming nothing to fetch: partial rows read themselves whole.
+	`{ } | select(span.load, resource.host.cpus)`,
+	`{ } | by(resource.service.name) | count() > 1`,
+	`{ } >> { }`,
 	`{ span.http.request.method = "GET" }`,
 	`{ span.http.request.method != "GET" }`,
 	`{ span.http.request.method =~ "P.*" }`,
@@ -133,6 +137,11 @@ func TestMatchesMemoryFetcher(t *testing.T) {
 			for _, q := range generatedQueries {
 				for wi, opts := range windows {
 					t.Run(fmt.Sprintf("%s#%d", q, wi), func(t *testing.T) {
+						// First chunks of a few rows in the window: a chunk
+						// boundary falls inside every row group.
+						if wi == 1 {
+							defer setFirstChunk(setFirstChunk(3))
+						}
 						ctx := context.Background()
 						want, err := traceql.NewEngine().ExecuteSearch(ctx, q, mem, opts)
 						if err != nil {
@@ -204,12 +213,18 @@ func firstPass(t *testing.T, r *vparquet.Reader, req traceql.FetchRequest) map[[
 	defer b.close()
 	out := map[[2]int]bool{}
 	for g := 0; g < r.RowGroups(); g++ {
-		rows, err := b.candidates(g)
+		st, err := b.startRowGroup(g)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, row := range rows {
-			out[[2]int{g, int(row)}] = true
+		for st != nil && st.next < st.nrows {
+			rows, err := b.candidates(st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, row := range rows {
+				out[[2]int{g, int(row)}] = true
+			}
 		}
 	}
 	return out
@@ -256,25 +271,40 @@ func TestFirstPass(t *testing.T) {
 	}
 	for _, b := range blocks {
 		rows := decodedRows(t, b.r)
-		for _, q := range queries {
-			root, err := traceql.Parse(q)
-			if err != nil {
-				t.Fatalf("%s: %v", q, err)
+		for _, chunk := range []int32{firstChunk, 3} {
+			old := setFirstChunk(chunk)
+			checkFirstPass(t, b.name, b.r, rows, queries, exact)
+			setFirstChunk(old)
+		}
+	}
+}
+
+// setFirstChunk sets firstChunk and returns its old value.
+func setFirstChunk(n int32) int32 {
+	old := firstChunk
+	firstChunk = n
+	return old
+}
+
+func checkFirstPass(t *testing.T, name string, r *vparquet.Reader, rows map[[2]int]*traceql.Spanset, queries []string, exact map[string]bool) {
+	for _, q := range queries {
+		root, err := traceql.Parse(q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		req := traceql.BuildFetchRequest(root)
+		if len(req.Conditions) == 0 {
+			continue
+		}
+		want := exactRows(rows, req)
+		got := firstPass(t, r, req)
+		for k := range want {
+			if !got[k] {
+				t.Errorf("%s %s (first chunk %d): first pass dropped row %v that matches", name, q, firstChunk, k)
 			}
-			req := traceql.BuildFetchRequest(root)
-			if len(req.Conditions) == 0 {
-				continue
-			}
-			want := exactRows(rows, req)
-			got := firstPass(t, b.r, req)
-			for k := range want {
-				if !got[k] {
-					t.Errorf("%s %s: first pass dropped row %v that matches", b.name, q, k)
-				}
-			}
-			if exact[q] && len(got) != len(want) {
-				t.Errorf("%s %s: first pass kept %d rows, %d match", b.name, q, len(got), len(want))
-			}
+		}
+		if exact[q] && len(got) != len(want) {
+			t.Errorf("%s %s (first chunk %d): first pass kept %d rows, %d match", name, q, firstChunk, len(got), len(want))
 		}
 	}
 }
