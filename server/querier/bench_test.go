@@ -19,6 +19,7 @@ import (
 	"github.com/tempoctl/tempoctl/storage/backend"
 	"github.com/tempoctl/tempoctl/storage/block"
 	"github.com/tempoctl/tempoctl/storage/vparquet"
+	"github.com/tempoctl/tempoctl/traceql"
 )
 
 var (
@@ -31,7 +32,7 @@ const benchTenant = "bench"
 // largeBucket writes (once; kept in the temp dir between runs) a bucket of
 // generated traces cut into blocks by time, like an ingester's flushes,
 // and returns it with 200 trace IDs spread over all blocks.
-func largeBucket(b *testing.B) (*backend.Backend, []model.TraceID) {
+func largeBucket(b testing.TB) (*backend.Backend, []model.TraceID) {
 	b.Helper()
 	n, nb := *benchTraces, *benchBlocks
 	dir := filepath.Join(os.TempDir(), fmt.Sprintf("tempoctl-querier-bench-%d-%d", n, nb))
@@ -144,47 +145,127 @@ func BenchmarkTraceByIDBackend(b *testing.B) {
 		}
 		first = false
 	}
-	if len(lat) > 0 {
-		slices.Sort(lat)
-		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
-	}
+	reportLatency(b, lat)
 }
 
-// BenchmarkSearchBackend runs TraceQL searches with limit 20 over one hour
-// of the generated bucket (one block's window, plus its neighbours by the
-// second of slack) and reports latency percentiles and bytes read.
+// benchWindows are the 1h windows a search benchmark iteration runs over:
+// every half hour of the generated bucket's ten hours.
+func benchWindows() []time.Time {
+	base := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	var out []time.Time
+	for k := range 19 {
+		out = append(out, base.Add(time.Duration(k)*30*time.Minute))
+	}
+	return out
+}
+
+// BenchmarkSearchBackend runs TraceQL searches with limit 20 over 1h
+// windows of the generated bucket (each window overlaps one or two
+// blocks, plus their neighbours by the second of slack) and reports
+// latency percentiles (after one warm-up pass that opens the blocks),
+// bytes read and traces found per search. Broad queries ({}, a service,
+// a common status code) stop at the limit; selective ones read every
+// candidate row group.
 func BenchmarkSearchBackend(b *testing.B) {
 	be, _ := largeBucket(b)
-	start := time.Date(2026, 11, 23, 4, 0, 0, 0, time.UTC)
-	queries := map[string]string{
-		"service":    `{ resource.service.name = "svc-3" }`,
-		"dedicated":  `{ span.http.request.method = "DELETE" && status = error }`,
-		"duration":   `{ duration > 900ms }`,
-		"structural": `{ name = "charge" } >> { kind = client }`,
-		"none":       `{ resource.service.name = "nope" }`,
+	cases := []struct{ name, query string }{
+		{"all", `{}`},
+		{"service", `{ resource.service.name = "svc-3" }`},
+		{"status-5xx", `{ span.http.response.status_code >= 500 }`},
+		{"http-status", `{ span.http.status_code >= 500 }`},
+		{"dedicated", `{ span.http.request.method = "DELETE" && status = error }`},
+		{"duration", `{ duration > 900ms }`},
+		{"structural", `{ name = "charge" } >> { kind = client }`},
+		{"none", `{ resource.service.name = "nope" }`},
 	}
-	for _, name := range []string{"service", "dedicated", "duration", "structural", "none"} {
-		b.Run(name, func(b *testing.B) {
+	windows := benchWindows()
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
 			q := New(be, nil, nil, nil, Config{})
 			ctx := context.Background()
-			var lat []time.Duration
-			var bytes uint64
-			n := 0
-			for b.Loop() {
+			search := func(start time.Time) (*traceql.SearchResponse, time.Duration) {
 				t0 := time.Now()
-				resp, err := q.Search(ctx, SearchRequest{Tenant: benchTenant, Query: queries[name], Start: start, End: start.Add(time.Hour), Limit: 20, SpansPerSpanSet: 3})
-				lat = append(lat, time.Since(t0))
+				resp, err := q.Search(ctx, SearchRequest{Tenant: benchTenant, Query: tc.query, Start: start, End: start.Add(time.Hour), Limit: 20, SpansPerSpanSet: 3})
+				d := time.Since(t0)
 				if err != nil {
 					b.Fatal(err)
 				}
-				bytes += resp.Metrics.InspectedBytes
-				n++
+				return resp, d
 			}
-			slices.Sort(lat)
-			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
-			b.ReportMetric(float64(bytes)/float64(n), "bytes/search")
+			for _, w := range windows {
+				search(w)
+			}
+			var lat []time.Duration
+			var bytes, traces uint64
+			for b.Loop() {
+				for _, w := range windows {
+					resp, d := search(w)
+					lat = append(lat, d)
+					bytes += resp.Metrics.InspectedBytes
+					traces += uint64(len(resp.Traces))
+				}
+			}
+			reportLatency(b, lat)
+			b.ReportMetric(float64(bytes)/float64(len(lat)), "bytes/search")
+			b.ReportMetric(float64(traces)/float64(len(lat)), "traces/search")
 		})
 	}
+}
+
+// BenchmarkTagValuesBackend lists the values of a tag over the whole
+// generated bucket (≥ 2M spans), with and without a filter (stopping after
+// 100 values seen again in a row, as Grafana asks), and reports latency
+// percentiles and bytes read.
+func BenchmarkTagValuesBackend(b *testing.B) {
+	be, _ := largeBucket(b)
+	cases := []struct {
+		name  string
+		tag   traceql.Attribute
+		query string
+	}{
+		{"service", traceql.NewScopedAttribute(traceql.ScopeResource, "service.name"), ""},
+		{"dedicated", traceql.NewScopedAttribute(traceql.ScopeSpan, "http.request.method"), ""},
+		{"generic", traceql.NewScopedAttribute(traceql.ScopeSpan, "url.path"), ""},
+		{"filtered", traceql.NewScopedAttribute(traceql.ScopeSpan, "http.request.method"), `{ resource.service.name = "svc-1" && status = error }`},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			tag := tc.tag
+			q := New(be, nil, nil, nil, Config{})
+			ctx := context.Background()
+			run := func() (*TagValuesResult, time.Duration) {
+				t0 := time.Now()
+				res, err := q.TagValues(ctx, TagValuesRequest{Tenant: benchTenant, Tag: tag, Query: tc.query, MaxStaleValues: 100})
+				d := time.Since(t0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(res.Values) == 0 {
+					b.Fatalf("%s: no values", tc.tag)
+				}
+				return res, d
+			}
+			run()
+			var lat []time.Duration
+			var bytes uint64
+			for b.Loop() {
+				for range 5 {
+					res, d := run()
+					lat = append(lat, d)
+					bytes += res.InspectedBytes
+				}
+			}
+			reportLatency(b, lat)
+			b.ReportMetric(float64(bytes)/float64(len(lat)), "bytes/op")
+		})
+	}
+}
+
+func reportLatency(b *testing.B, lat []time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }

@@ -183,6 +183,7 @@ func (q *Querier) TagValues(ctx context.Context, req TagValuesRequest) (*TagValu
 				addStatic(sp.AttributeFor(a), t.stringOnly, c)
 			}
 		},
+		reads: lookups,
 	})
 	if err != nil {
 		return nil, err
@@ -207,6 +208,9 @@ type tagScan struct {
 	columns func(ctx context.Context, r *vparquet.Reader, tr search.TagRequest) (search.TagStats, error)
 	// span visits a block span that matched the filter.
 	span func(sp traceql.Span)
+	// reads are the attributes span reads (nil: any), which the block
+	// fetcher then reads with the filter's.
+	reads []traceql.Attribute
 }
 
 // scanTags runs a tag query over live data and the blocks in range until
@@ -385,7 +389,7 @@ func (q *Querier) blockTags(ctx context.Context, meta *backend.BlockMeta, src ta
 	// The filter's matching spans, as the block fetcher decoded them: their
 	// attributes answer without reading the rows again.
 	f := search.NewFetcher(r)
-	rec := &recordingFetcher{f: blockFetcher{f}, spans: map[string]traceql.Span{}}
+	rec := &recordingFetcher{f: blockFetcher{f}, spans: map[string]traceql.Span{}, reads: scan.reads}
 	resp, err := q.engine().ExecuteSearchExpr(ctx, filter, rec, traceql.SearchOptions{
 		Limit: math.MaxInt32, Start: src.Start, End: src.End,
 	})
@@ -411,12 +415,24 @@ func (q *Querier) blockTags(ctx context.Context, meta *backend.BlockMeta, src ta
 
 // recordingFetcher keeps the spans it hands to the engine so results (trace
 // and span IDs) map back to spans.
+// The spans are read with the attributes asked of them afterwards (else
+// each would read its row again, alone, when asked).
 type recordingFetcher struct {
 	f     traceql.Fetcher
 	spans map[string]traceql.Span
+	reads []traceql.Attribute // nil: whole spans
 }
 
 func (r *recordingFetcher) Fetch(ctx context.Context, req traceql.FetchRequest) (traceql.SpansetIterator, error) {
+	if r.reads != nil && req.AllConditions {
+		conds := append([]traceql.Condition(nil), req.Conditions...)
+		for _, a := range r.reads {
+			conds = append(conds, traceql.Condition{Attribute: a})
+		}
+		req.Conditions = conds
+	} else {
+		req.SecondPassSelectAll = true
+	}
 	it, err := r.f.Fetch(ctx, req)
 	if err != nil {
 		return nil, err
