@@ -255,7 +255,8 @@ func (c *Cursor) dictionary() (*Values, error) {
 
 // AppendRow appends row r's values (with their levels) to dst. Rows must be
 // asked in ascending order. Byte arrays are copied.
-func (c *Cursor) AppendRow(dst parquet.Row, r int64) (parquet.Row, error) {
+func (c *Cursor) AppendRow(dst parquet.Row, r int64) (_ parquet.Row, err error) {
+	defer recoverInto(&err)
 	if c.raw {
 		out, err := c.appendRaw(dst, r)
 		if !errors.Is(err, errUnsupported) {

@@ -19,6 +19,7 @@ var ErrNoPageIndex = errors.New("column has no usable page index")
 // The page statistics (column index) pick the page; only that page is read
 // and decoded.
 func (g *RowGroup) FindSorted(ra io.ReaderAt, col int, key []byte) (row int64, found bool, err error) {
+	defer recoverInto(&err)
 	if col < 0 || col >= len(g.chunks) {
 		return 0, false, fmt.Errorf("column %d of %d", col, len(g.chunks))
 	}

@@ -122,17 +122,19 @@ func (h *hybrid) pass(n int) error {
 // levelRuns decodes a levels section run by run, on demand: a lookup
 // decodes the levels up to its row, not the page's.
 type levelRuns struct {
-	h   hybrid
-	enc rle.Encoding
-	buf []byte // levels decoded so far
-	tmp []byte
+	h     hybrid
+	enc   rle.Encoding
+	buf   []byte // levels decoded so far
+	tmp   []byte
+	limit int // levels in the section (corrupt runs claim more)
 }
 
-func (l *levelRuns) reset(src []byte, maxLevel int, buf []byte) {
+func (l *levelRuns) reset(src []byte, maxLevel int, buf []byte, limit int) {
 	w := bits.Len8(uint8(maxLevel))
 	l.h = newHybrid(src, uint(w))
 	l.enc = rle.Encoding{BitWidth: w}
 	l.buf = buf[:0]
+	l.limit = limit
 }
 
 // more decodes the next run; false at the end of the section.
@@ -141,6 +143,9 @@ func (l *levelRuns) more() (bool, error) {
 	ok, err := l.h.run()
 	if !ok || err != nil {
 		return false, err
+	}
+	if len(l.buf)+l.h.left > l.limit+8 { // bit-packed runs round up to 8
+		return false, errHybrid
 	}
 	if l.h.rle {
 		n, v := l.h.left, byte(l.h.val)

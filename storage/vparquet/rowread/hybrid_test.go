@@ -55,7 +55,7 @@ func TestHybridMatchesDecodedLevels(t *testing.T) {
 			}
 		}
 		var lr levelRuns
-		lr.reset(src, 1<<width-1, nil)
+		lr.reset(src, 1<<width-1, nil, len(vals))
 		for {
 			more, err := lr.more()
 			if err != nil {

@@ -191,6 +191,9 @@ func decodeLevels(dst, src []byte, max, n int) ([]byte, error) {
 	return out[:n], nil
 }
 
+// maxPageSize bounds what a page header may ask to allocate.
+const maxPageSize = 1 << 30
+
 // decompress returns src decompressed into *buf (grown as needed), or src
 // itself for an uncompressed column: *buf is only ever memory of its own,
 // never the page bytes.
@@ -198,8 +201,8 @@ func decompress(codec compress.Codec, buf *[]byte, src []byte, size int) ([]byte
 	if codec == nil || codec.CompressionCodec() == format.Uncompressed {
 		return src, nil
 	}
-	if size < 0 {
-		return nil, parquet.ErrCorrupted
+	if size < 0 || size > maxPageSize {
+		return nil, fmt.Errorf("page of %d bytes: %w", size, parquet.ErrCorrupted)
 	}
 	if cap(*buf) < size {
 		*buf = make([]byte, size, size+size/4)

@@ -96,8 +96,8 @@ func (ps *pageState) openPart(c *leaf, b []byte, size int, dict func() (*Values,
 	ps.n, ps.nonNull = int(v2.NumValues), int(v2.NumValues-v2.NumNulls)
 	repLen, defLen := int(v2.RepetitionLevelsByteLength), int(v2.DefinitionLevelsByteLength)
 	ps.levelsLen = repLen + defLen
-	ps.rep.reset(body[:repLen], c.maxRep, ps.rep.buf)
-	ps.def.reset(body[repLen:repLen+defLen], c.maxDef, ps.def.buf)
+	ps.rep.reset(body[:repLen], c.maxRep, ps.rep.buf, ps.n)
+	ps.def.reset(body[repLen:repLen+defLen], c.maxDef, ps.def.buf, ps.n)
 	ps.repPos, ps.rowsSeen, ps.lastRow, ps.lastK0, ps.defPos, ps.vnext = 0, 0, -1, 0, 0, 0
 	ps.enc = v2.Encoding
 	ps.packed = body[repLen+defLen:]

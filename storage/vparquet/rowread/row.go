@@ -41,7 +41,8 @@ type rowChunk struct {
 // NewRowGroup prepares row group g of file. Columns for which skip (when
 // not nil) returns true are not read when their shape can be made up from
 // the other columns: they come back holding zero values.
-func NewRowGroup(file *parquet.File, g int, skip func(path []string) bool) (*RowGroup, error) {
+func NewRowGroup(file *parquet.File, g int, skip func(path []string) bool) (_ *RowGroup, err error) {
+	defer recoverInto(&err)
 	rgs := file.RowGroups()
 	if g < 0 || g >= len(rgs) {
 		return nil, fmt.Errorf("row group %d of %d", g, len(rgs))
@@ -85,9 +86,15 @@ func chunkOf(fc *parquet.FileColumnChunk) (rc rowChunk, ok bool) {
 	if err != nil || oi.NumPages() == 0 {
 		return rc, false
 	}
+	size := fc.File().Size()
 	rc.locs = make([]format.PageLocation, oi.NumPages())
 	for p := range rc.locs {
-		rc.locs[p] = format.PageLocation{Offset: oi.Offset(p), CompressedPageSize: int32(oi.CompressedPageSize(p)), FirstRowIndex: oi.FirstRowIndex(p)}
+		loc := format.PageLocation{Offset: oi.Offset(p), CompressedPageSize: int32(oi.CompressedPageSize(p)), FirstRowIndex: oi.FirstRowIndex(p)}
+		if loc.Offset < 0 || loc.CompressedPageSize < 0 || loc.Offset+int64(loc.CompressedPageSize) > size ||
+			p > 0 && loc.FirstRowIndex < rc.locs[p-1].FirstRowIndex {
+			return rc, false // an offset index not to be trusted: parquet-go's way
+		}
+		rc.locs[p] = loc
 	}
 	// Whatever lies between the chunk's start and its first data page is
 	// the dictionary page.
@@ -96,7 +103,7 @@ func chunkOf(fc *parquet.FileColumnChunk) (rc rowChunk, ok bool) {
 	if md.DictionaryPageOffset > 0 && md.DictionaryPageOffset < start {
 		start = md.DictionaryPageOffset
 	}
-	if first := rc.locs[0].Offset; first > start {
+	if first := rc.locs[0].Offset; first > start && start >= 0 {
 		rc.dictOff, rc.dictEnd = start, first
 	}
 	if ci, err := fc.ColumnIndex(); err == nil && ci.NumPages() == len(rc.locs) {
@@ -184,7 +191,8 @@ const (
 // ReadRow returns row (within the row group) in the file's schema. Byte
 // arrays in the row are its own. A heavy row is read and decoded in two
 // halves (by bytes) at once.
-func (g *RowGroup) ReadRow(ra io.ReaderAt, row int64) (parquet.Row, error) {
+func (g *RowGroup) ReadRow(ra io.ReaderAt, row int64) (_ parquet.Row, err error) {
+	defer recoverInto(&err)
 	plans := make([]colPlan, len(g.chunks))
 	for i := range g.chunks {
 		c := &g.chunks[i]
@@ -348,6 +356,9 @@ type rowPart struct {
 }
 
 func (p *rowPart) read(g *RowGroup, ra io.ReaderAt, row int64, plans []colPlan, spans []span) {
+	// A half may run on a goroutine of its own, beyond the caller's
+	// recover: corrupt pages must come back as an error, not a crash.
+	defer recoverInto(&p.err)
 	p.starts = make([]int, p.to-p.from+1)
 	if p.from == p.to {
 		return
@@ -415,6 +426,14 @@ func (p *rowPart) read(g *RowGroup, ra io.ReaderAt, row int64, plans []colPlan, 
 		}
 	}
 	p.starts[p.to-p.from] = len(p.out)
+}
+
+// recoverInto turns a panic on corrupt data (an index the bounds checks
+// missed) into an error.
+func recoverInto(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("corrupt data: %v", r)
+	}
 }
 
 // pageOf is the page holding row, by the pages' first rows (-1 if none).
