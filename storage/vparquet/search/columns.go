@@ -172,6 +172,8 @@ type chunkReader struct {
 	// from and to bound the rows scanned (to 0: to the end). Ordinals
 	// count from row from.
 	from, to int32
+	// resume holds, by column, scans stopped at the previous chunk's end.
+	resume map[int]*scanState
 }
 
 // scan calls fn for every value of column c in row group order, nulls and
@@ -187,48 +189,72 @@ func (cr *chunkReader) scan(c *column, fn func(cu *cursor, v parquet.Value, di i
 	if !ok {
 		return fmt.Errorf("column %s: not a file column chunk", c.logical)
 	}
-	pages := fc.PagesFrom(cr.ra)
-	defer pages.Close()
 	cu := newCursor(c)
 	from, to := cr.from, cr.to
-	if from > 0 {
-		// Start at the page holding row from (at its start: a page read
-		// from its middle would be re-sliced).
-		if oi, err := fc.OffsetIndexFrom(cr.ra); err == nil && oi.NumPages() > 0 {
-			p := sort.Search(oi.NumPages(), func(i int) bool { return oi.FirstRowIndex(i) > int64(from) }) - 1
-			if p > 0 {
-				first := oi.FirstRowIndex(p)
-				if err := pages.SeekToRow(first); err != nil {
-					return fmt.Errorf("column %s: %w", c.logical, err)
+	var (
+		pages *parquet.FilePages
+		p     parquet.Page
+		d     rowread.Values
+		k, vi int
+	)
+	if st := cr.resume[c.index]; st != nil && st.row == from-1 {
+		// Where the previous chunk's scan of the column stopped.
+		delete(cr.resume, c.index)
+		pages, p, d, k, vi, cu.row = st.pages, st.p, st.d, st.k, st.vi, st.row
+	} else {
+		pages = fc.PagesFrom(cr.ra)
+		if from > 0 {
+			// Start at the page holding row from (at its start: a page
+			// read from its middle would be re-sliced).
+			if oi, err := fc.OffsetIndexFrom(cr.ra); err == nil && oi.NumPages() > 0 {
+				p := sort.Search(oi.NumPages(), func(i int) bool { return oi.FirstRowIndex(i) > int64(from) }) - 1
+				if p > 0 {
+					first := oi.FirstRowIndex(p)
+					if err := pages.SeekToRow(first); err != nil {
+						pages.Close()
+						return fmt.Errorf("column %s: %w", c.logical, err)
+					}
+					cu.row = int32(first) - 1
 				}
-				cu.row = int32(first) - 1
 			}
 		}
+	}
+	done := func() {
+		if p != nil {
+			parquet.Release(p)
+		}
+		pages.Close()
 	}
 	sk := cr.skel
 	if sk != nil && (sk.filled || c.entityDepth < sk.level) {
 		sk = nil
 	}
-	var d rowread.Values
 	for {
-		p, err := pages.ReadPage()
-		if errors.Is(err, io.EOF) {
-			if sk != nil {
-				sk.filled = true
+		if p == nil {
+			var err error
+			p, err = pages.ReadPage()
+			if errors.Is(err, io.EOF) {
+				p = nil
+				done()
+				if sk != nil {
+					sk.filled = true
+				}
+				return nil
 			}
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("column %s: %w", c.logical, err)
-		}
-		if err := d.Reset(p); err != nil {
-			parquet.Release(p)
-			return fmt.Errorf("column %s: %w", c.logical, err)
+			if err != nil {
+				p = nil
+				done()
+				return fmt.Errorf("column %s: %w", c.logical, err)
+			}
+			if err := d.Reset(p); err != nil {
+				done()
+				return fmt.Errorf("column %s: %w", c.logical, err)
+			}
+			k, vi = 0, 0
 		}
 		rep, def := p.RepetitionLevels(), p.DefinitionLevels()
 		n := int(p.NumValues())
-		vi := 0
-		for k := 0; k < n; k++ {
+		for ; k < n; k++ {
 			r, df := 0, c.maxDef
 			if len(rep) > 0 {
 				r = int(rep[k])
@@ -237,7 +263,14 @@ func (cr *chunkReader) scan(c *column, fn func(cu *cursor, v parquet.Value, di i
 				df = int(def[k])
 			}
 			if r == 0 && to > 0 && cu.row+1 >= to {
-				parquet.Release(p)
+				// The chunk's end: the next chunk goes on from here.
+				if old := cr.resume[c.index]; old != nil {
+					old.release()
+				}
+				if cr.resume == nil {
+					cr.resume = map[int]*scanState{}
+				}
+				cr.resume[c.index] = &scanState{pages: pages, p: p, d: d, k: k, vi: vi, row: cu.row}
 				if sk != nil {
 					sk.filled = true
 				}
@@ -259,7 +292,7 @@ func (cr *chunkReader) scan(c *column, fn func(cu *cursor, v parquet.Value, di i
 			}
 			if df == c.maxDef {
 				if vi >= d.Len() {
-					parquet.Release(p)
+					done()
 					return fmt.Errorf("column %s: page has fewer values than levels", c.logical)
 				}
 				v, di := d.At(vi)
@@ -270,7 +303,31 @@ func (cr *chunkReader) scan(c *column, fn func(cu *cursor, v parquet.Value, di i
 			}
 		}
 		parquet.Release(p)
+		p = nil
 	}
+}
+
+// scanState is a column scan stopped at the end of a chunk of rows; the
+// next chunk's scan of the column goes on from it (no page read twice).
+type scanState struct {
+	pages *parquet.FilePages
+	p     parquet.Page
+	d     rowread.Values
+	k, vi int
+	row   int32 // of the level before k
+}
+
+func (st *scanState) release() {
+	parquet.Release(st.p)
+	st.pages.Close()
+}
+
+// close releases the scans kept for a next chunk.
+func (cr *chunkReader) close() {
+	for _, st := range cr.resume {
+		st.release()
+	}
+	cr.resume = nil
 }
 
 // dictCache remembers a yes/no decision per dictionary entry during one

@@ -251,6 +251,9 @@ func (b *blockSearch) close() {
 }
 
 func (b *blockSearch) endRowGroup() {
+	if b.scan != nil {
+		b.scan.cr.close()
+	}
 	b.scan = nil
 	b.wmu.Lock()
 	if b.wrr != nil {

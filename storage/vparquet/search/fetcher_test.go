@@ -226,6 +226,9 @@ func firstPass(t *testing.T, r *vparquet.Reader, req traceql.FetchRequest) map[[
 				out[[2]int{g, int(row)}] = true
 			}
 		}
+		if st != nil {
+			st.cr.close()
+		}
 	}
 	return out
 }
