@@ -239,8 +239,14 @@ func (r *Reader) lookup(ctx context.Context, id model.TraceID, rows *lookupRows,
 	if !ok {
 		return nil, false, nil
 	}
-	tr, err = r.readRow(rg, g, row, r.file)
-	return tr, err == nil, err
+	values, err := rg.ReadRowKnowing(r.file, row, r.idCol, id[:])
+	if err != nil {
+		return nil, false, r.errorf("row group %d: reading row %d: %w", g, row, err)
+	}
+	if tr, err = r.DecodeRow(values); err != nil {
+		return nil, false, r.errorf("row %d: %w", row, err)
+	}
+	return tr, true, nil
 }
 
 // rowGroups returns the single-row readers of rows, building them once.

@@ -1,6 +1,7 @@
 package rowread
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -186,12 +187,20 @@ const (
 	fromPage  = iota // decoded from its page (or parquet-go's)
 	fromSkip         // skipped: zeros shaped like its twin
 	fromNulls        // a null page: nulls shaped like its null twin
+	fromKnown        // given by the caller
 )
 
 // ReadRow returns row (within the row group) in the file's schema. Byte
 // arrays in the row are its own. A heavy row is read and decoded in two
 // halves (by bytes) at once.
-func (g *RowGroup) ReadRow(ra io.ReaderAt, row int64) (_ parquet.Row, err error) {
+func (g *RowGroup) ReadRow(ra io.ReaderAt, row int64) (parquet.Row, error) {
+	return g.ReadRowKnowing(ra, row, -1, nil)
+}
+
+// ReadRowKnowing is ReadRow for a row whose value in column col, a
+// required top-level byte-array column, is known (FindSorted found the row
+// by it): that column is not read again.
+func (g *RowGroup) ReadRowKnowing(ra io.ReaderAt, row int64, col int, known []byte) (_ parquet.Row, err error) {
 	defer recoverInto(&err)
 	plans := make([]colPlan, len(g.chunks))
 	for i := range g.chunks {
@@ -199,6 +208,10 @@ func (g *RowGroup) ReadRow(ra io.ReaderAt, row int64) (_ parquet.Row, err error)
 		plans[i] = colPlan{dict: -1, page: -1, p: -1}
 		if c.synth != nil {
 			plans[i].mode = fromSkip
+			continue
+		}
+		if i == col && c.leaf.kind == parquet.ByteArray && c.leaf.maxRep == 0 && c.leaf.maxDef == 0 {
+			plans[i].mode = fromKnown
 			continue
 		}
 		if !c.ok {
@@ -289,9 +302,12 @@ func (g *RowGroup) ReadRow(ra io.ReaderAt, row int64) (_ parquet.Row, err error)
 		}
 		done[i] = true
 		c := &g.chunks[i]
-		if plans[i].mode == fromNulls {
+		switch plans[i].mode {
+		case fromKnown:
+			segs[i] = []parquet.Value{parquet.ByteArrayValue(bytes.Clone(known)).Level(0, 0, c.leaf.col)}
+		case fromNulls:
 			segs[i] = nullsLike(nil, c.leaf.col, resolve(c.nullTwin))
-		} else {
+		default:
 			var twin []parquet.Value
 			if t := c.synth.twin; t >= 0 {
 				twin = resolve(t)

@@ -25,7 +25,7 @@ func derived(path []string) bool {
 // TestReadRowSkips: skipped columns come back shaped like the row (the
 // levels of the column read in their place, or an empty top-level list)
 // holding zeros; every other column is exactly parquet-go's. Rows are found
-// by their TraceID first, as a lookup does.
+// by their TraceID first and read knowing it, as a lookup does.
 func TestReadRowSkips(t *testing.T) {
 	for _, version := range []string{backend.VersionVParquet5, backend.VersionVParquet4} {
 		t.Run(version, func(t *testing.T) {
@@ -44,11 +44,12 @@ func TestReadRowSkips(t *testing.T) {
 					all[i] = int32(i)
 				}
 				for i, want := range parquetRows(t, rg, all) {
-					row, ok, err := rr.FindSorted(file, idCol.ColumnIndex, column(want, idCol.ColumnIndex)[0].ByteArray())
+					id := column(want, idCol.ColumnIndex)[0].ByteArray()
+					row, ok, err := rr.FindSorted(file, idCol.ColumnIndex, id)
 					if err != nil || !ok || row != int64(i) {
 						t.Fatalf("row group %d: row %d found at %d (%v %v)", g, i, row, ok, err)
 					}
-					got, err := rr.ReadRow(file, row)
+					got, err := rr.ReadRowKnowing(file, row, idCol.ColumnIndex, id)
 					if err != nil {
 						t.Fatalf("row group %d row %d: %v", g, i, err)
 					}
