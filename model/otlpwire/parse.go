@@ -97,127 +97,144 @@ func wrongType(msg string, num protowire.Number, typ protowire.Type) error {
 	return &MalformedError{Err: fmt.Errorf("%s: wrong wire type %d for field %d", msg, typ, num)}
 }
 
-func malformed(msg string, err error) error {
-	var me *MalformedError
-	if errors.As(err, &me) {
-		return err
+// Wire types of the fields each message knows, by field number; other
+// fields are skipped as any decoder skips unknown fields.
+const (
+	bytes   = protowire.BytesType
+	varint  = protowire.VarintType
+	fixed64 = protowire.Fixed64Type
+	fixed32 = protowire.Fixed32Type
+)
+
+// fieldTypes holds, per field number below 17, the wire type + 1 (0:
+// unknown field). An array, not a map: this runs for every field of every
+// span.
+type fieldTypes [17]int8
+
+type wire = map[protowire.Number]protowire.Type
+
+func known(types wire) (ft fieldTypes) {
+	for n, t := range types {
+		ft[n] = int8(t) + 1
 	}
-	var ie *InvalidError
-	if errors.As(err, &ie) {
-		return err
+	return ft
+}
+
+var (
+	requestFields       = known(wire{1: bytes})
+	resourceSpansFields = known(wire{1: bytes, 2: bytes, 3: bytes})
+	resourceFields      = known(wire{1: bytes, 2: varint})
+	scopeSpansFields    = known(wire{1: bytes, 2: bytes, 3: bytes})
+	scopeFields         = known(wire{1: bytes, 2: bytes, 3: bytes, 4: varint})
+	spanFields          = known(wire{1: bytes, 2: bytes, 3: bytes, 4: bytes, 5: bytes, 6: varint, 7: fixed64, 8: fixed64,
+		9: bytes, 10: varint, 11: bytes, 12: varint, 13: bytes, 14: varint, 15: bytes, 16: fixed32})
+	eventFields    = known(wire{1: fixed64, 2: bytes, 3: bytes, 4: varint})
+	linkFields     = known(wire{1: bytes, 2: bytes, 3: bytes, 4: bytes, 5: varint, 6: fixed32})
+	statusFields   = known(wire{2: bytes, 3: varint})
+	keyValueFields = known(wire{1: bytes, 2: bytes})
+	anyValueFields = known(wire{1: bytes, 2: varint, 3: varint, 4: fixed64, 5: bytes, 6: bytes, 7: bytes})
+	listFields     = known(wire{1: bytes}) // ArrayValue and KeyValueList
+)
+
+// fields iterates over the known fields of one message, checking their wire
+// types: for it.next() { switch it.num { … } }, then it.err.
+type fields struct {
+	raw      []byte
+	off, end int
+	what     string
+	known    *fieldTypes
+	num      protowire.Number
+	vo, ve   int // the value's bounds (a length-delimited value's payload)
+	err      error
+}
+
+func (p *parser) fields(what string, off, end int, known *fieldTypes) fields {
+	return fields{raw: p.b.Raw, off: off, end: end, what: what, known: known}
+}
+
+func (it *fields) next() bool {
+	for it.off < it.end {
+		num, typ, vo, ve, err := field(it.raw, it.off, it.end)
+		if err != nil {
+			it.err = &MalformedError{Err: fmt.Errorf("%s: %w", it.what, err)}
+			return false
+		}
+		it.off = ve
+		if num >= protowire.Number(len(it.known)) || it.known[num] == 0 {
+			continue
+		}
+		if typ != protowire.Type(it.known[num]-1) {
+			it.err = wrongType(it.what, num, typ)
+			return false
+		}
+		it.num, it.vo, it.ve = num, vo, ve
+		return true
 	}
-	return &MalformedError{Err: fmt.Errorf("%s: %w", msg, err)}
+	return false
 }
 
 func (p *parser) request() error {
-	raw := p.b.Raw
-	for off := 0; off < len(raw); {
-		num, typ, vo, ve, err := field(raw, off, len(raw))
-		if err != nil {
-			return malformed("request", err)
-		}
-		off = ve
-		if num == 1 {
-			if typ != protowire.BytesType {
-				return wrongType("request", num, typ)
-			}
-			if err := p.resourceSpans(vo, ve); err != nil {
-				return err
-			}
+	it := p.fields("request", 0, len(p.b.Raw), &requestFields)
+	for it.next() {
+		if err := p.resourceSpans(it.vo, it.ve); err != nil {
+			return err
 		}
 	}
-	return nil
+	return it.err
 }
 
 func (p *parser) resourceSpans(off, end int) error {
-	raw := p.b.Raw
 	ri := uint32(len(p.b.Resources))
 	p.b.Resources = append(p.b.Resources, Resource{})
-	for off < end {
-		num, typ, vo, ve, err := field(raw, off, end)
-		if err != nil {
-			return malformed("resource_spans", err)
-		}
-		off = ve
-		switch num {
-		case 1, 2, 3:
-			if typ != protowire.BytesType {
-				return wrongType("resource_spans", num, typ)
-			}
-		default:
-			continue
-		}
-		switch num {
+	it := p.fields("resource_spans", off, end, &resourceSpansFields)
+	for it.next() {
+		switch it.num {
 		case 1:
-			if err := p.resource(vo, ve); err != nil {
+			if err := p.repeatedKeyValues("resource", it.vo, it.ve, &resourceFields, 1); err != nil {
 				return err
 			}
-			p.b.Resources[ri].Msg = rng(vo, ve)
+			p.b.Resources[ri].Msg = rng(it.vo, it.ve)
 		case 2:
-			if err := p.scopeSpans(ri, vo, ve); err != nil {
+			if err := p.scopeSpans(ri, it.vo, it.ve); err != nil {
 				return err
 			}
 		case 3:
-			p.b.Resources[ri].SchemaURL = rng(vo, ve)
+			p.b.Resources[ri].SchemaURL = rng(it.vo, it.ve)
 		}
 	}
-	return nil
+	return it.err
 }
 
 func rng(off, end int) Range { return Range{Off: uint32(off), Len: uint32(end - off)} }
 
-func (p *parser) resource(off, end int) error {
-	raw := p.b.Raw
-	for off < end {
-		num, typ, vo, ve, err := field(raw, off, end)
-		if err != nil {
-			return malformed("resource", err)
-		}
-		off = ve
-		switch num {
-		case 1:
-			if typ != protowire.BytesType {
-				return wrongType("resource", num, typ)
-			}
-			if err := p.keyValue(vo, ve, 0); err != nil {
+// repeatedKeyValues checks a message whose only nested content is the
+// attributes in field attrs (resource, scope, event).
+func (p *parser) repeatedKeyValues(what string, off, end int, known *fieldTypes, attrs protowire.Number) error {
+	it := p.fields(what, off, end, known)
+	for it.next() {
+		if it.num == attrs {
+			if err := p.keyValue(it.vo, it.ve, 0); err != nil {
 				return err
-			}
-		case 2:
-			if typ != protowire.VarintType {
-				return wrongType("resource", num, typ)
 			}
 		}
 	}
-	return nil
+	return it.err
 }
 
 func (p *parser) scopeSpans(ri uint32, off, end int) error {
-	raw := p.b.Raw
 	si := uint32(len(p.b.Scopes))
 	p.b.Scopes = append(p.b.Scopes, Scope{Resource: ri})
-	for off < end {
-		num, typ, vo, ve, err := field(raw, off, end)
-		if err != nil {
-			return malformed("scope_spans", err)
-		}
-		off = ve
-		switch num {
-		case 1, 2, 3:
-			if typ != protowire.BytesType {
-				return wrongType("scope_spans", num, typ)
-			}
-		default:
-			continue
-		}
-		switch num {
+	it := p.fields("scope_spans", off, end, &scopeSpansFields)
+	for it.next() {
+		switch it.num {
 		case 1:
-			if err := p.scope(vo, ve); err != nil {
+			if err := p.repeatedKeyValues("scope", it.vo, it.ve, &scopeFields, 3); err != nil {
 				return err
 			}
-			p.b.Scopes[si].Msg = rng(vo, ve)
+			p.b.Scopes[si].Msg = rng(it.vo, it.ve)
 		case 2:
 			p.seen++
-			id, err := p.span(vo, ve)
+			id, err := p.span(it.vo, it.ve)
 			var ie *InvalidError
 			if errors.As(err, &ie) {
 				if p.invalid == nil {
@@ -228,41 +245,12 @@ func (p *parser) scopeSpans(ri uint32, off, end int) error {
 			if err != nil {
 				return err
 			}
-			p.add(id, Span{Scope: si, Msg: rng(vo, ve)})
+			p.add(id, Span{Scope: si, Msg: rng(it.vo, it.ve)})
 		case 3:
-			p.b.Scopes[si].SchemaURL = rng(vo, ve)
+			p.b.Scopes[si].SchemaURL = rng(it.vo, it.ve)
 		}
 	}
-	return nil
-}
-
-func (p *parser) scope(off, end int) error {
-	raw := p.b.Raw
-	for off < end {
-		num, typ, vo, ve, err := field(raw, off, end)
-		if err != nil {
-			return malformed("scope", err)
-		}
-		off = ve
-		switch num {
-		case 1, 2:
-			if typ != protowire.BytesType {
-				return wrongType("scope", num, typ)
-			}
-		case 3:
-			if typ != protowire.BytesType {
-				return wrongType("scope", num, typ)
-			}
-			if err := p.keyValue(vo, ve, 0); err != nil {
-				return err
-			}
-		case 4:
-			if typ != protowire.VarintType {
-				return wrongType("scope", num, typ)
-			}
-		}
-	}
-	return nil
+	return it.err
 }
 
 // span checks one span and returns its trace ID.
@@ -270,52 +258,36 @@ func (p *parser) span(off, end int) (model.TraceID, error) {
 	raw := p.b.Raw
 	var id model.TraceID
 	var tid, sid []byte
-	for off < end {
-		num, typ, vo, ve, err := field(raw, off, end)
-		if err != nil {
-			return id, malformed("span", err)
-		}
-		off = ve
-		want := protowire.Type(-1)
-		switch num {
-		case 1, 2, 3, 4, 5, 9, 11, 13, 15:
-			want = protowire.BytesType
-		case 6, 10, 12, 14:
-			want = protowire.VarintType
-		case 7, 8:
-			want = protowire.Fixed64Type
-		case 16:
-			want = protowire.Fixed32Type
-		}
-		if want >= 0 && typ != want {
-			return id, wrongType("span", num, typ)
-		}
-		switch num {
+	it := p.fields("span", off, end, &spanFields)
+	for it.next() {
+		var err error
+		switch it.num {
 		case 1:
-			tid = raw[vo:ve]
+			tid = raw[it.vo:it.ve]
 		case 2:
-			sid = raw[vo:ve]
+			sid = raw[it.vo:it.ve]
 		case 4:
-			if n := ve - vo; n != 0 && n != 8 {
-				return id, &MalformedError{Err: fmt.Errorf("span: parent span ID of %d bytes (want 8)", n)}
+			if n := it.ve - it.vo; n != 0 && n != 8 {
+				err = &MalformedError{Err: fmt.Errorf("span: parent span ID of %d bytes (want 8)", n)}
 			}
 		case 9:
-			if err := p.keyValue(vo, ve, 0); err != nil {
-				return id, err
-			}
+			err = p.keyValue(it.vo, it.ve, 0)
 		case 11:
-			if err := p.event(vo, ve); err != nil {
-				return id, err
-			}
+			err = p.repeatedKeyValues("event", it.vo, it.ve, &eventFields, 3)
 		case 13:
-			if err := p.link(vo, ve); err != nil {
-				return id, err
-			}
+			err = p.link(it.vo, it.ve)
 		case 15:
-			if err := p.status(vo, ve); err != nil {
-				return id, err
+			it := p.fields("status", it.vo, it.ve, &statusFields)
+			for it.next() {
 			}
+			err = it.err
 		}
+		if err != nil {
+			return id, err
+		}
+	}
+	if it.err != nil {
+		return id, it.err
 	}
 	if len(tid) != 16 {
 		return id, &InvalidError{Msg: fmt.Sprintf("trace ids must be 128 bit, received %d bits", len(tid)*8)}
@@ -339,184 +311,62 @@ func allZero(b []byte) bool {
 	return true
 }
 
-func (p *parser) event(off, end int) error {
-	raw := p.b.Raw
-	for off < end {
-		num, typ, vo, ve, err := field(raw, off, end)
-		if err != nil {
-			return malformed("event", err)
-		}
-		off = ve
-		switch num {
-		case 1:
-			if typ != protowire.Fixed64Type {
-				return wrongType("event", num, typ)
-			}
-		case 2:
-			if typ != protowire.BytesType {
-				return wrongType("event", num, typ)
-			}
-		case 3:
-			if typ != protowire.BytesType {
-				return wrongType("event", num, typ)
-			}
-			if err := p.keyValue(vo, ve, 0); err != nil {
-				return err
-			}
-		case 4:
-			if typ != protowire.VarintType {
-				return wrongType("event", num, typ)
-			}
-		}
-	}
-	return nil
-}
-
 func (p *parser) link(off, end int) error {
-	raw := p.b.Raw
-	for off < end {
-		num, typ, vo, ve, err := field(raw, off, end)
-		if err != nil {
-			return malformed("link", err)
-		}
-		off = ve
-		switch num {
-		case 1, 2, 3, 4:
-			if typ != protowire.BytesType {
-				return wrongType("link", num, typ)
-			}
-		case 5:
-			if typ != protowire.VarintType {
-				return wrongType("link", num, typ)
-			}
-		case 6:
-			if typ != protowire.Fixed32Type {
-				return wrongType("link", num, typ)
-			}
-		}
-		switch num {
-		case 1:
-			if n := ve - vo; n != 0 && n != 16 {
-				return &MalformedError{Err: fmt.Errorf("link: trace ID of %d bytes (want 16)", n)}
-			}
-		case 2:
-			if n := ve - vo; n != 0 && n != 8 {
-				return &MalformedError{Err: fmt.Errorf("link: span ID of %d bytes (want 8)", n)}
-			}
-		case 4:
-			if err := p.keyValue(vo, ve, 0); err != nil {
+	it := p.fields("link", off, end, &linkFields)
+	for it.next() {
+		n := it.ve - it.vo
+		switch {
+		case it.num == 1 && n != 0 && n != 16:
+			return &MalformedError{Err: fmt.Errorf("link: trace ID of %d bytes (want 16)", n)}
+		case it.num == 2 && n != 0 && n != 8:
+			return &MalformedError{Err: fmt.Errorf("link: span ID of %d bytes (want 8)", n)}
+		case it.num == 4:
+			if err := p.keyValue(it.vo, it.ve, 0); err != nil {
 				return err
 			}
 		}
 	}
-	return nil
-}
-
-func (p *parser) status(off, end int) error {
-	raw := p.b.Raw
-	for off < end {
-		num, typ, _, ve, err := field(raw, off, end)
-		if err != nil {
-			return malformed("status", err)
-		}
-		off = ve
-		switch num {
-		case 2:
-			if typ != protowire.BytesType {
-				return wrongType("status", num, typ)
-			}
-		case 3:
-			if typ != protowire.VarintType {
-				return wrongType("status", num, typ)
-			}
-		}
-	}
-	return nil
+	return it.err
 }
 
 func (p *parser) keyValue(off, end, depth int) error {
-	raw := p.b.Raw
-	for off < end {
-		num, typ, vo, ve, err := field(raw, off, end)
-		if err != nil {
-			return malformed("attribute", err)
-		}
-		off = ve
-		switch num {
-		case 1:
-			if typ != protowire.BytesType {
-				return wrongType("attribute", num, typ)
-			}
-		case 2:
-			if typ != protowire.BytesType {
-				return wrongType("attribute", num, typ)
-			}
-			if err := p.anyValue(vo, ve, depth+1); err != nil {
+	it := p.fields("attribute", off, end, &keyValueFields)
+	for it.next() {
+		if it.num == 2 {
+			if err := p.anyValue(it.vo, it.ve, depth+1); err != nil {
 				return err
 			}
 		}
 	}
-	return nil
+	return it.err
 }
 
 func (p *parser) anyValue(off, end, depth int) error {
 	if depth > maxDepth {
 		return &MalformedError{Err: fmt.Errorf("attribute value nested deeper than %d levels", maxDepth)}
 	}
-	raw := p.b.Raw
-	for off < end {
-		num, typ, vo, ve, err := field(raw, off, end)
-		if err != nil {
-			return malformed("attribute value", err)
-		}
-		off = ve
-		switch num {
-		case 1, 5, 6, 7:
-			if typ != protowire.BytesType {
-				return wrongType("attribute value", num, typ)
-			}
-		case 2, 3:
-			if typ != protowire.VarintType {
-				return wrongType("attribute value", num, typ)
-			}
-		case 4:
-			if typ != protowire.Fixed64Type {
-				return wrongType("attribute value", num, typ)
-			}
-		}
-		switch num {
+	it := p.fields("attribute value", off, end, &anyValueFields)
+	for it.next() {
+		var each func(off, end, depth int) error
+		switch it.num {
 		case 5: // ArrayValue{repeated AnyValue values = 1}
-			if err := p.repeated(vo, ve, depth, p.anyValue); err != nil {
-				return err
-			}
+			each = p.anyValue
 		case 6: // KeyValueList{repeated KeyValue values = 1}
-			if err := p.repeated(vo, ve, depth, p.keyValue); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (p *parser) repeated(off, end, depth int, each func(off, end, depth int) error) error {
-	raw := p.b.Raw
-	for off < end {
-		num, typ, vo, ve, err := field(raw, off, end)
-		if err != nil {
-			return malformed("attribute value", err)
-		}
-		off = ve
-		if num != 1 {
+			each = p.keyValue
+		default:
 			continue
 		}
-		if typ != protowire.BytesType {
-			return wrongType("attribute value", num, typ)
+		list := p.fields("attribute value", it.vo, it.ve, &listFields)
+		for list.next() {
+			if err := each(list.vo, list.ve, depth+1); err != nil {
+				return err
+			}
 		}
-		if err := each(vo, ve, depth+1); err != nil {
-			return err
+		if list.err != nil {
+			return list.err
 		}
 	}
-	return nil
+	return it.err
 }
 
 func (p *parser) add(id model.TraceID, s Span) {
