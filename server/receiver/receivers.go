@@ -81,29 +81,29 @@ func (b *base) push(ctx context.Context, receiver, tenant string, td ptrace.Trac
 	if td.SpanCount() == 0 {
 		return nil
 	}
-	var m ptrace.ProtoMarshaler
-	raw, err := m.MarshalTraces(td)
+	batch, err := otlpwire.FromTraces(td)
 	if err != nil {
-		return badRequest(err)
-	}
-	batch, err := b.parse(tenant, raw)
-	if err != nil {
-		return err
+		return badRequest(b.countInvalid(tenant, err))
 	}
 	return b.pushBatch(ctx, receiver, tenant, batch)
 }
 
-// parse indexes a request in OTLP wire form; spans of an invalid request
-// are counted as discarded.
+// parse indexes a request in OTLP wire form.
 func (b *base) parse(tenant string, raw []byte) (*otlpwire.Batch, error) {
 	batch, err := otlpwire.Parse(raw)
+	return batch, b.countInvalid(tenant, err)
+}
+
+// countInvalid counts the spans of a request refused as invalid as
+// discarded, and returns err.
+func (b *base) countInvalid(tenant string, err error) error {
 	var invalid *otlpwire.InvalidError
 	if errors.As(err, &invalid) {
 		if d, ok := b.pusher.(pusher.Discarder); ok {
 			d.Discarded(tenant, "invalid_trace_id", invalid.Spans)
 		}
 	}
-	return batch, err
+	return err
 }
 
 // pushBatch hands a parsed request to the pusher; an empty request is a

@@ -21,12 +21,10 @@ import (
 type WireBuilder struct {
 	a *Assignment
 
-	seen    map[dedupKey]struct{}
-	attrs   []Attribute // scratch for one attribute list
-	arrStr  []string    // scratch for one array value
-	arrInt  []int64
-	arrDbl  []float64
-	arrBool []bool
+	seen   map[dedupKey]struct{}
+	attrs  []Attribute // scratch for one attribute list
+	arrStr []string    // scratch for one array value
+	arrInt []int64
 
 	strs  arena[string]
 	ints  arena[int64]
@@ -150,7 +148,7 @@ func (b *WireBuilder) Build(id model.TraceID, parts []otlpwire.Part, tr *Trace) 
 						start = st
 					}
 					end = max(end, st+s.DurationNano)
-					if b.isRoot(id, p.B, ref.Msg, s) {
+					if isRootRow(id, s) {
 						tr.RootSpanName, tr.RootServiceName = s.Name, rs.Resource.ServiceName
 					}
 				}
@@ -424,9 +422,9 @@ func (b *WireBuilder) link(msg []byte, out *Link) {
 	b.attrs = scratch
 }
 
-// isRoot: no parent, and no child_of link into the same trace (see the
+// isRootRow: no parent, and no child_of link into the same trace (see the
 // pdata version).
-func (b *WireBuilder) isRoot(id model.TraceID, bt *otlpwire.Batch, r otlpwire.Range, s *Span) bool {
+func isRootRow(id model.TraceID, s *Span) bool {
 	if len(s.ParentSpanID) > 0 {
 		return false
 	}
