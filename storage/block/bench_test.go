@@ -46,33 +46,43 @@ func BenchmarkBlockWrite(b *testing.B) {
 			for _, t := range traces {
 				spans += t.td.SpanCount()
 			}
-			ctx := context.Background()
-			var size uint64
-			b.ReportAllocs()
-			b.ResetTimer()
-			cpu0 := cpuSeconds()
-			for i := 0; i < b.N; i++ {
-				be := memBackend(b)
-				w, err := block.NewWriter(ctx, be, "t", block.Config{Version: version, DedicatedColumns: vparquet.DefaultDedicatedColumns()})
-				if err != nil {
-					b.Fatal(err)
-				}
+			benchWrite(b, version, spans, func(ctx context.Context, w block.Writer) error {
 				for _, t := range traces {
 					if err := w.Add(ctx, t.id, t.td); err != nil {
-						b.Fatal(err)
+						return err
 					}
 				}
-				m, err := w.Close(ctx)
-				if err != nil {
-					b.Fatal(err)
-				}
-				size = m.Size
-			}
-			b.ReportMetric((cpuSeconds()-cpu0)/float64(spans*b.N)*1e6, "cpu-s/Mspans")
-			b.ReportMetric(float64(spans*b.N)/b.Elapsed().Seconds(), "spans/s")
-			b.ReportMetric(float64(size)/float64(spans), "bytes/span")
+				return nil
+			})
 		})
 	}
+}
+
+// benchWrite times writing blocks of spans spans with add, reporting CPU
+// and wall-clock rates and the size per span.
+func benchWrite(b *testing.B, version string, spans int, add func(context.Context, block.Writer) error) {
+	ctx := context.Background()
+	var size uint64
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	for i := 0; i < b.N; i++ {
+		w, err := block.NewWriter(ctx, memBackend(b), "t", block.Config{Version: version, DedicatedColumns: vparquet.DefaultDedicatedColumns()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := add(ctx, w); err != nil {
+			b.Fatal(err)
+		}
+		m, err := w.Close(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = m.Size
+	}
+	b.ReportMetric((cpuSeconds()-cpu0)/float64(spans*b.N)*1e6, "cpu-s/Mspans")
+	b.ReportMetric(float64(spans*b.N)/b.Elapsed().Seconds(), "spans/s")
+	b.ReportMetric(float64(size)/float64(spans), "bytes/span")
 }
 
 // cpuSeconds is this process's user+system CPU time: on a shared machine a
@@ -208,31 +218,14 @@ func BenchmarkBlockWriteFromWire(b *testing.B) {
 				ids[i] = traces[i].id
 			}
 			traces = nil
-			ctx := context.Background()
-			var size uint64
-			b.ReportAllocs()
-			b.ResetTimer()
-			cpu0 := cpuSeconds()
-			for i := 0; i < b.N; i++ {
-				be := memBackend(b)
-				w, err := block.NewWriter(ctx, be, "t", block.Config{Version: version, DedicatedColumns: vparquet.DefaultDedicatedColumns()})
-				if err != nil {
-					b.Fatal(err)
-				}
+			benchWrite(b, version, spans, func(ctx context.Context, w block.Writer) error {
 				for _, id := range ids {
 					if err := w.AddParts(ctx, id, parts[id]); err != nil {
-						b.Fatal(err)
+						return err
 					}
 				}
-				m, err := w.Close(ctx)
-				if err != nil {
-					b.Fatal(err)
-				}
-				size = m.Size
-			}
-			b.ReportMetric((cpuSeconds()-cpu0)/float64(spans*b.N)*1e6, "cpu-s/Mspans")
-			b.ReportMetric(float64(spans*b.N)/b.Elapsed().Seconds(), "spans/s")
-			b.ReportMetric(float64(size)/float64(spans), "bytes/span")
+				return nil
+			})
 		})
 	}
 }
