@@ -2,15 +2,12 @@ package querier
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tempoctl/tempoctl/storage/backend"
-	"github.com/tempoctl/tempoctl/storage/vparquet/search"
 	"github.com/tempoctl/tempoctl/traceql"
 )
 
@@ -208,39 +205,9 @@ func (r *searchRun) searchLive(ctx context.Context) {
 	r.collect(resp, resp.Metrics.InspectedTraces, bytes)
 }
 
+// searchBlock searches a whole block.
 func (r *searchRun) searchBlock(ctx context.Context, m *backend.BlockMeta) {
-	resp, stats, err := r.q.searchOneBlock(ctx, m, r.root, r.opts)
-	if err != nil {
-		var be *blockError
-		switch {
-		case canceled(ctx, err):
-		case errors.As(err, &be):
-			r.q.blockFailed(r.req.Tenant, m, be.err)
-			r.srcs.fail(be.err)
-		default:
-			r.queryFailed(err)
-		}
-		return
-	}
-	r.srcs.ok()
-	r.collect(resp, uint32(stats.InspectedTraces), stats.InspectedBytes)
-}
-
-// searchOneBlock runs the engine over one block. Errors from the block
-// (open, read, corrupt data) come back as *blockError.
-func (q *Querier) searchOneBlock(ctx context.Context, m *backend.BlockMeta, root *traceql.RootExpr, opts traceql.SearchOptions) (resp *traceql.SearchResponse, stats search.Stats, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = &blockError{fmt.Errorf("block %s/%s: corrupt data: %v", m.TenantID, m.BlockID, p)}
-		}
-	}()
-	r, err := q.handle(m).open(q.be)
-	if err != nil {
-		return nil, stats, &blockError{err}
-	}
-	f := search.NewFetcher(r)
-	resp, err = q.engine().ExecuteSearchExpr(ctx, root, blockFetcher{f}, opts)
-	return resp, f.Stats(), err
+	r.searchBlockPart(ctx, m, 0, 0)
 }
 
 func (q *Querier) engine() *traceql.Engine { return traceql.NewEngine() }
