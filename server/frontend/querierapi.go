@@ -174,11 +174,7 @@ func (h *jobHandlers) tags(w http.ResponseWriter, r *http.Request) {
 	qp := r.URL.Query()
 	req := querier.TagsRequest{Tenant: tenant, Scope: qp.Get("scope"), Query: qp.Get("q")}
 	var err error
-	if req.Start, req.End, err = timeParams(qp); err == nil {
-		if req.Limit, err = intParam(qp, "limit"); err == nil {
-			req.MaxStaleValues, err = intParam(qp, "maxStaleValues")
-		}
-	}
+	req.Start, req.End, req.Limit, req.MaxStaleValues, err = tagParams(qp)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -206,11 +202,7 @@ func (h *jobHandlers) tagValues(w http.ResponseWriter, r *http.Request) {
 		req.Tag, err = parseIdentifier(name)
 	}
 	if err == nil {
-		if req.Start, req.End, err = timeParams(qp); err == nil {
-			if req.Limit, err = intParam(qp, "limit"); err == nil {
-				req.MaxStaleValues, err = intParam(qp, "maxStaleValues")
-			}
-		}
+		req.Start, req.End, req.Limit, req.MaxStaleValues, err = tagParams(qp)
 	}
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -347,6 +339,18 @@ func blockRange(qp url.Values) (start, end uuid.UUID, err error) {
 		}
 	}
 	return start, end, nil
+}
+
+// tagParams are the window and limits both tag jobs take.
+func tagParams(qp url.Values) (start, end time.Time, limit, maxStale int, err error) {
+	if start, end, err = timeParams(qp); err != nil {
+		return
+	}
+	if limit, err = intParam(qp, "limit"); err != nil {
+		return
+	}
+	maxStale, err = intParam(qp, "maxStaleValues")
+	return
 }
 
 func intParam(qp url.Values, name string) (int, error) {
