@@ -119,11 +119,3 @@ func batch(t testing.TB, td ptrace.Traces) *otlpwire.Batch {
 	}
 	return b
 }
-
-func TestInvalidRequestsAreCountedAsDiscarded(t *testing.T) {
-	d, _, _ := newDist(t, overrides.Limits{})
-	d.Discarded("acme", "invalid_trace_id", 7)
-	if v := testutil.ToFloat64(d.discarded.WithLabelValues("invalid_trace_id", "acme")); v != 7 {
-		t.Fatalf("discarded %v", v)
-	}
-}

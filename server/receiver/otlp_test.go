@@ -4,12 +4,19 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/tempoctl/tempoctl/server/distributor"
+	"github.com/tempoctl/tempoctl/server/overrides"
 	"github.com/tempoctl/tempoctl/server/pusher"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -356,5 +363,42 @@ func TestOTLPGRPCErrors(t *testing.T) {
 				t.Errorf("pushes, want %d", want)
 			}
 		})
+	}
+}
+
+// TestInvalidRequestSpansCountedAsDiscarded: a request refused for a bad ID
+// is answered 400, and the distributor counts all its spans, valid ones
+// included (nothing of it is kept), in tempo_discarded_spans_total.
+func TestInvalidRequestSpansCountedAsDiscarded(t *testing.T) {
+	td := benchTraces()
+	spans := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+	spans.At(3).SetTraceID(pcommon.TraceID{})
+	body, err := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := overrides.New(overrides.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	d := distributor.New(nopPusher{}, o, reg, nil)
+	m, _ := newMetrics(nil)
+	h := &otlpHTTP{base: &base{pusher: d, tenants: newTenants(true, ""), retryAfter: DefaultRetryAfter, metrics: m}, maxBody: DefaultMaxRequestBodySize}
+	req := httptest.NewRequest(http.MethodPost, "/v1/traces", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-protobuf")
+	req.Header.Set("X-Scope-OrgID", "acme")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "trace ids must be 128 bit") {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	want := fmt.Sprintf(`
+# HELP tempo_discarded_spans_total Spans refused, by reason and tenant.
+# TYPE tempo_discarded_spans_total counter
+tempo_discarded_spans_total{reason="invalid_trace_id",tenant="acme"} %d
+`, spans.Len())
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "tempo_discarded_spans_total"); err != nil {
+		t.Fatal(err)
 	}
 }
