@@ -29,6 +29,7 @@ type Config struct {
 	MaxBlockBytes       uint64                   `yaml:"-"`                             // for Builder splitting; 0 = unlimited
 	ReplicationFactor   uint32                   `yaml:"-"`                             // written to meta; tempoctl writes 1
 	CompactionLevel     uint32                   `yaml:"-"`                             // written to meta
+	PageSizeBytes       int                      `yaml:"-"`                             // page buffer; 0 = 256 KiB (small in tests to get many pages)
 }
 
 // Writer writes one block. Traces must be added in ascending trace-ID order,
@@ -74,6 +75,7 @@ func NewWriter(ctx context.Context, be *backend.Backend, tenant string, cfg Conf
 		BloomShardSizeBytes: cfg.BloomShardSizeBytes,
 		CompactionLevel:     cfg.CompactionLevel,
 		ReplicationFactor:   rf,
+		PageSizeBytes:       cfg.PageSizeBytes,
 	})
 }
 

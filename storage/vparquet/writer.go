@@ -37,6 +37,8 @@ type WriterConfig struct {
 	BloomShardSizeBytes int
 	CompactionLevel     uint32
 	ReplicationFactor   uint32
+	// PageSizeBytes is the page buffer size (0: 256 KiB).
+	PageSizeBytes int
 	// TempDir holds data.parquet while it is written ("" = os.TempDir()).
 	TempDir string
 }
@@ -82,12 +84,15 @@ func NewWriter(be *backend.Backend, f Format, cfg WriterConfig) (*Writer, error)
 	if cfg.RowGroupSizeBytes <= 0 {
 		cfg.RowGroupSizeBytes = DefaultRowGroupSizeBytes
 	}
+	if cfg.PageSizeBytes <= 0 {
+		cfg.PageSizeBytes = pageBufferSize
+	}
 	tmp, err := os.CreateTemp(cfg.TempDir, "tempoctl-block-*.parquet")
 	if err != nil {
 		return nil, fmt.Errorf("block writer: %w", err)
 	}
 	opts := append([]parquet.WriterOption{
-		parquet.PageBufferSize(pageBufferSize),
+		parquet.PageBufferSize(cfg.PageSizeBytes),
 		parquet.DataPageVersion(2),
 		parquet.DataPageStatistics(true),
 		parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.DeltaLengthByteArray),

@@ -1,5 +1,7 @@
 package search
 
+import "math/bits"
+
 // bitset is a growable set of small non-negative integers (ordinals).
 type bitset struct{ w []uint64 }
 
@@ -23,6 +25,26 @@ func (b *bitset) has(i int32) bool {
 	}
 	k := int(i >> 6)
 	return k < len(b.w) && b.w[k]&(1<<(uint(i)&63)) != 0
+}
+
+// next returns the smallest member ≥ i, -1 when there is none.
+func (b *bitset) next(i int32) int32 {
+	if i < 0 {
+		i = 0
+	}
+	k := int(i >> 6)
+	if k >= len(b.w) {
+		return -1
+	}
+	if w := b.w[k] >> (uint(i) & 63); w != 0 {
+		return i + int32(bits.TrailingZeros64(w))
+	}
+	for k++; k < len(b.w); k++ {
+		if b.w[k] != 0 {
+			return int32(k<<6 + bits.TrailingZeros64(b.w[k]))
+		}
+	}
+	return -1
 }
 
 func (b *bitset) empty() bool {

@@ -172,6 +172,11 @@ type chunkReader struct {
 	// from and to bound the rows scanned (to 0: to the end). Ordinals
 	// count from row from.
 	from, to int32
+	// only, when set, is the subset of rows scans visit: the others are
+	// passed over (their pages not even read when the offset index shows
+	// none of theirs is wanted), and ordinals count the visited rows only
+	// — every scan of a chunk must use the same set.
+	only *bitset
 	// resume holds, by column, scans stopped at the previous chunk's end.
 	resume map[int]*scanState
 }
@@ -190,32 +195,45 @@ func (cr *chunkReader) scan(c *column, fn func(cu *cursor, v parquet.Value, di i
 		return fmt.Errorf("column %s: not a file column chunk", c.logical)
 	}
 	cu := newCursor(c)
-	from, to := cr.from, cr.to
+	from, to, only := cr.from, cr.to, cr.only
 	var (
 		pages *parquet.FilePages
 		p     parquet.Page
 		d     rowread.Values
 		k, vi int
+		oi    parquet.OffsetIndex
+		page  = -1 // index of p in the chunk, when oi is known
+		skip  bool // the current row is passed over
 	)
 	if st := cr.resume[c.index]; st != nil && st.row == from-1 {
 		// Where the previous chunk's scan of the column stopped.
 		delete(cr.resume, c.index)
-		pages, p, d, k, vi, cu.row = st.pages, st.p, st.d, st.k, st.vi, st.row
+		pages, p, d, k, vi, cu.row, page = st.pages, st.p, st.d, st.k, st.vi, st.row, st.page
+		if only != nil && page >= 0 {
+			oi, _ = fc.OffsetIndexFrom(cr.ra)
+		}
 	} else {
+		if st != nil {
+			delete(cr.resume, c.index)
+			st.release()
+		}
 		pages = fc.PagesFrom(cr.ra)
-		if from > 0 {
-			// Start at the page holding row from (at its start: a page
-			// read from its middle would be re-sliced).
-			if oi, err := fc.OffsetIndexFrom(cr.ra); err == nil && oi.NumPages() > 0 {
-				p := sort.Search(oi.NumPages(), func(i int) bool { return oi.FirstRowIndex(i) > int64(from) }) - 1
-				if p > 0 {
-					first := oi.FirstRowIndex(p)
-					if err := pages.SeekToRow(first); err != nil {
-						pages.Close()
-						return fmt.Errorf("column %s: %w", c.logical, err)
-					}
-					cu.row = int32(first) - 1
+		if from > 0 || only != nil {
+			oi, _ = fc.OffsetIndexFrom(cr.ra)
+		}
+		start := from
+		if only != nil {
+			start = only.next(from)
+		}
+		if start > 0 && oi != nil {
+			if pi, first := pageOf(oi, start); pi > 0 {
+				// Start at the page holding the first wanted row (at its
+				// start: a page read from its middle would be re-sliced).
+				if err := pages.SeekToRow(first); err != nil {
+					pages.Close()
+					return fmt.Errorf("column %s: %w", c.logical, err)
 				}
+				cu.row, page = int32(first)-1, pi-1
 			}
 		}
 	}
@@ -231,8 +249,27 @@ func (cr *chunkReader) scan(c *column, fn func(cu *cursor, v parquet.Value, di i
 	}
 	for {
 		if p == nil {
+			if only != nil && oi != nil {
+				// Jump over pages holding no wanted row.
+				want := only.next(cu.row + 1)
+				if want < 0 || to > 0 && want >= to {
+					done()
+					if sk != nil {
+						sk.filled = true
+					}
+					return nil
+				}
+				if pi, first := pageOf(oi, want); pi > page+1 {
+					if err := pages.SeekToRow(first); err != nil {
+						done()
+						return fmt.Errorf("column %s: %w", c.logical, err)
+					}
+					cu.row, page = int32(first)-1, pi-1
+				}
+			}
 			var err error
 			p, err = pages.ReadPage()
+			page++
 			if errors.Is(err, io.EOF) {
 				p = nil
 				done()
@@ -270,14 +307,18 @@ func (cr *chunkReader) scan(c *column, fn func(cu *cursor, v parquet.Value, di i
 				if cr.resume == nil {
 					cr.resume = map[int]*scanState{}
 				}
-				cr.resume[c.index] = &scanState{pages: pages, p: p, d: d, k: k, vi: vi, row: cu.row}
+				cr.resume[c.index] = &scanState{pages: pages, p: p, d: d, k: k, vi: vi, row: cu.row, page: page}
 				if sk != nil {
 					sk.filled = true
 				}
 				return nil
 			}
-			if r == 0 && cu.row+1 < from || r != 0 && cu.row < from {
-				// a row before the range
+			if r == 0 {
+				next := cu.row + 1
+				skip = next < from || only != nil && !only.has(next)
+			}
+			if skip {
+				// a row before the range, or not wanted
 				if r == 0 {
 					cu.row++
 				}
@@ -307,6 +348,16 @@ func (cr *chunkReader) scan(c *column, fn func(cu *cursor, v parquet.Value, di i
 	}
 }
 
+// pageOf returns the index of the page holding row and that page's first
+// row.
+func pageOf(oi parquet.OffsetIndex, row int32) (int, int64) {
+	pi := sort.Search(oi.NumPages(), func(i int) bool { return oi.FirstRowIndex(i) > int64(row) }) - 1
+	if pi < 0 {
+		return 0, 0
+	}
+	return pi, oi.FirstRowIndex(pi)
+}
+
 // scanState is a column scan stopped at the end of a chunk of rows; the
 // next chunk's scan of the column goes on from it (no page read twice).
 type scanState struct {
@@ -315,6 +366,7 @@ type scanState struct {
 	d     rowread.Values
 	k, vi int
 	row   int32 // of the level before k
+	page  int   // index of p, -1 when unknown
 }
 
 func (st *scanState) release() {

@@ -405,7 +405,7 @@ func (b *blockSearch) candidates(st *rgScan) ([]int32, error) {
 	st.next = to
 	st.chunks++
 	cr := st.cr
-	cr.from, cr.to, cr.skel = from, to, nil
+	cr.from, cr.to, cr.skel, cr.only = from, to, nil, nil
 
 	var inRange *bitset
 	if !st.whole {
@@ -416,6 +416,7 @@ func (b *blockSearch) candidates(st *rgScan) ([]int32, error) {
 		if inRange.empty() {
 			return nil, nil // no trace of the chunk is in the time range
 		}
+		cr.only = inRange // the condition columns are read for these rows only
 	}
 	b.f.inspected.Add(int64(to - from))
 

@@ -71,6 +71,13 @@ func writeGenerated(t testing.TB, version string, seed uint64, n int, exotic boo
 
 func writeGeneratedSized(t testing.TB, version string, seed uint64, n int, exotic bool, rgSize int) (*backend.Backend, *vparquet.Reader) {
 	t.Helper()
+	return writeGeneratedBlock(t, seed, n, exotic, block.Config{Version: version, RowGroupSizeBytes: rgSize})
+}
+
+// writeGeneratedBlock writes n generated traces with cfg (Tempo's default
+// dedicated columns).
+func writeGeneratedBlock(t testing.TB, seed uint64, n int, exotic bool, cfg block.Config) (*backend.Backend, *vparquet.Reader) {
+	t.Helper()
 	ctx := context.Background()
 	be, err := backend.Open(ctx, backend.Config{Backend: "memory"})
 	if err != nil {
@@ -82,7 +89,8 @@ func writeGeneratedSized(t testing.TB, version string, seed uint64, n int, exoti
 		ts[i].id, ts[i].td = g.Trace()
 	}
 	slices.SortFunc(ts, func(a, b genTrace) int { return a.id.Compare(b.id) })
-	w, err := block.NewWriter(ctx, be, "t", block.Config{Version: version, DedicatedColumns: vparquet.DefaultDedicatedColumns(), RowGroupSizeBytes: rgSize})
+	cfg.DedicatedColumns = vparquet.DefaultDedicatedColumns()
+	w, err := block.NewWriter(ctx, be, "t", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
