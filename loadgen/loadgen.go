@@ -4,6 +4,7 @@
 package loadgen
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -25,6 +26,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/tempoctl/tempoctl/internal/tracegen"
+	"github.com/tempoctl/tempoctl/model"
 )
 
 // Config says what to send.
@@ -44,6 +46,10 @@ type Config struct {
 	// Connections is the number of concurrent senders (default 4).
 	Connections int
 	Seed        uint64
+	// IDs, when set, receives the trace ID (32 hex digits and a newline)
+	// of every trace in an accepted request, so the traces can be read back;
+	// traces of failed requests are not written.
+	IDs io.Writer
 }
 
 // Result is what happened.
@@ -95,6 +101,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res := &Result{Errors: map[string]int64{}}
 	var mu sync.Mutex
+	var ids *bufio.Writer
+	var idsErr error
+	if cfg.IDs != nil {
+		ids = bufio.NewWriterSize(cfg.IDs, 64<<10)
+	}
 	var lat []time.Duration
 	var tracesLeft atomic.Int64
 	tracesLeft.Store(int64(cfg.Traces))
@@ -111,17 +122,22 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			defer wg.Done()
 			defer s.close()
 			g := tracegen.New(seed, tracegen.Config{MinSpans: 3, MaxSpans: 30, Start: uint64(time.Now().UnixNano()), Spread: 1})
+			var batchIDs []model.TraceID
 			for ctx.Err() == nil {
 				td := ptrace.NewTraces()
 				traces := int64(0)
+				batchIDs = batchIDs[:0]
 				for td.SpanCount() < cfg.BatchSpans {
 					if cfg.Traces > 0 && tracesLeft.Add(-1) < 0 {
 						break
 					}
-					_, tr := g.Trace()
+					id, tr := g.Trace()
 					restamp(tr)
 					tr.ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
 					traces++
+					if ids != nil {
+						batchIDs = append(batchIDs, id)
+					}
 				}
 				n := td.SpanCount()
 				if n == 0 {
@@ -148,6 +164,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				} else {
 					res.SpansAccepted += int64(n)
 					res.TracesAccepted += traces
+					for _, id := range batchIDs {
+						if _, err := ids.WriteString(id.String() + "\n"); err != nil && idsErr == nil {
+							idsErr = err
+						}
+					}
 				}
 				mu.Unlock()
 			}
@@ -162,8 +183,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.P99 = lat[min(len(lat)-1, len(lat)*99/100)]
 		res.Max = lat[len(lat)-1]
 	}
+	if ids != nil && idsErr == nil {
+		idsErr = ids.Flush()
+	}
 	if res.Requests > 0 && res.Failed == res.Requests {
 		return res, fmt.Errorf("every request failed: %v", res.Errors)
+	}
+	if idsErr != nil {
+		return res, fmt.Errorf("writing trace IDs: %w", idsErr)
 	}
 	return res, nil
 }

@@ -1,12 +1,16 @@
 package loadgen
 
 import (
+	"bytes"
 	"context"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/tempoctl/tempoctl/model"
 	"github.com/tempoctl/tempoctl/model/otlpwire"
 	"github.com/tempoctl/tempoctl/server/pusher"
 	"github.com/tempoctl/tempoctl/server/receiver"
@@ -18,16 +22,27 @@ type countingPusher struct {
 	mu      sync.Mutex
 	tenants map[string]int
 	refuse  bool
+	// refuseEvery > 0 refuses every refuseEvery-th request.
+	refuseEvery int
+	requests    int
+	accepted    []string // trace IDs of accepted requests
 }
 
 func (p *countingPusher) Push(_ context.Context, tenant string, b *otlpwire.Batch) error {
 	if p.refuse {
 		return &pusher.LimitError{Tenant: tenant, Limit: "test", Detail: "refused"}
 	}
-	p.spans.Add(int64(b.SpanCount))
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.requests++
+	if p.refuseEvery > 0 && p.requests%p.refuseEvery == 0 {
+		return &pusher.LimitError{Tenant: tenant, Limit: "test", Detail: "refused"}
+	}
+	p.spans.Add(int64(b.SpanCount))
 	p.tenants[tenant]++
-	p.mu.Unlock()
+	for _, tr := range b.Traces {
+		p.accepted = append(p.accepted, tr.ID.String())
+	}
 	return nil
 }
 
@@ -85,5 +100,37 @@ func TestRunCountsRefusals(t *testing.T) {
 	res, err := Run(context.Background(), Config{Endpoint: r.Addr("otlp/grpc"), Tenant: "t", Duration: 300 * time.Millisecond, Connections: 1, BatchSpans: 50})
 	if err == nil || res.Errors["grpc ResourceExhausted"] == 0 || res.SpansAccepted != 0 {
 		t.Fatalf("err %v result %+v", err, res)
+	}
+}
+
+// --ids-file's engine: the IDs written are exactly those of the traces the
+// server accepted, refused requests' traces left out.
+func TestRunWritesAcceptedTraceIDs(t *testing.T) {
+	p := &countingPusher{tenants: map[string]int{}, refuseEvery: 3}
+	r := startReceivers(t, p)
+	var out bytes.Buffer
+	res, err := Run(context.Background(), Config{Endpoint: r.Addr("otlp/grpc"), Tenant: "acme", Traces: 300, BatchSpans: 100, Connections: 2, IDs: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Failed == 0 || res.TracesAccepted == 0 || res.TracesAccepted == 300 {
+		t.Fatalf("want some refused requests: %+v", res)
+	}
+	got := strings.Fields(out.String())
+	for _, id := range got {
+		if _, err := model.ParseTraceID(id); err != nil || len(id) != 32 {
+			t.Fatalf("line %q: %v", id, err)
+		}
+	}
+	if !strings.HasSuffix(out.String(), "\n") || int64(len(got)) != res.TracesAccepted {
+		t.Fatalf("%d IDs written, %d traces accepted", len(got), res.TracesAccepted)
+	}
+	p.mu.Lock()
+	want := slices.Clone(p.accepted)
+	p.mu.Unlock()
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("IDs written differ from the accepted traces:\n%v\n%v", got, want)
 	}
 }

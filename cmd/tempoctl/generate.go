@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"time"
 
@@ -17,8 +18,9 @@ func init() {
 }
 
 type generateOptions struct {
-	cfg    loadgen.Config
-	Output outputFlag
+	cfg     loadgen.Config
+	IDsFile string
+	Output  outputFlag
 }
 
 func newGenerateCmd() *cobra.Command {
@@ -32,10 +34,15 @@ rate or as fast as the server accepts them, for a duration or a number of traces
 
 At the end it prints the accepted spans per second, errors by kind (gRPC code or
 HTTP status) and the push latency p50/p99. It exits 1 if every request failed.
-Use it to load-test tempoctl or Tempo, or to check a pipeline end to end.`,
+Use it to load-test tempoctl or Tempo, or to check a pipeline end to end.
+
+--ids-file FILE writes the trace ID (32 hex digits) of every trace whose
+request was accepted, one per line; traces of failed requests are left out.
+"tempoctl query bench --ids FILE" reads them back to time lookups.`,
 		Example: `  tempoctl generate --endpoint 127.0.0.1:4317 --rate 20000 --duration 1m
   tempoctl generate --protocol http --endpoint http://127.0.0.1:4318 --traces 1000 --tenant acme
-  tempoctl generate --duration 30s -o json`,
+  tempoctl generate --duration 30s -o json
+  tempoctl generate --traces 200000 --ids-file /tmp/ids.txt`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := opts.Output.validate(); err != nil {
@@ -57,6 +64,7 @@ Use it to load-test tempoctl or Tempo, or to check a pipeline end to end.`,
 	fl.IntVar(&opts.cfg.BatchSpans, "batch-spans", 500, "spans per request")
 	fl.IntVar(&opts.cfg.Connections, "connections", 4, "concurrent senders")
 	fl.Uint64Var(&opts.cfg.Seed, "seed", 1, "random seed")
+	fl.StringVar(&opts.IDsFile, "ids-file", "", "write the IDs of the accepted traces to FILE, one per line")
 	opts.Output.register(cmd, "text", "text", "json")
 	return cmd
 }
@@ -74,7 +82,17 @@ type generateSummary struct {
 }
 
 func runGenerate(ctx context.Context, opts *generateOptions, out io.Writer) error {
-	res, runErr := loadgen.Run(ctx, opts.cfg)
+	cfg := opts.cfg
+	if opts.IDsFile != "" {
+		// Created before sending, so an unwritable path costs no load.
+		f, err := os.Create(opts.IDsFile)
+		if err != nil {
+			return usageErrorf("--ids-file: %v", err)
+		}
+		defer f.Close()
+		cfg.IDs = f
+	}
+	res, runErr := loadgen.Run(ctx, cfg)
 	if res == nil {
 		return runErr
 	}
@@ -100,6 +118,11 @@ func runGenerate(ctx context.Context, opts *generateOptions, out io.Writer) erro
 	}
 	if runErr != nil {
 		return fmt.Errorf("generate: %w", runErr)
+	}
+	if f, ok := cfg.IDs.(*os.File); ok {
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("--ids-file: %w", err)
+		}
 	}
 	return nil
 }
