@@ -74,17 +74,35 @@ func (p *parser) release() {
 // field reads one tag and returns the field's number, type and the value's
 // bounds within raw (for length-delimited values: the payload).
 func field(raw []byte, off, end int) (num protowire.Number, typ protowire.Type, vOff, vEnd int, err error) {
-	num, typ, n := protowire.ConsumeTag(raw[off:end])
-	if n < 0 {
-		return 0, 0, 0, 0, protowire.ParseError(n)
+	// One-byte tags and lengths (nearly all of them) are decoded here:
+	// protowire's calls were a tenth of the write path's CPU.
+	if c := raw[off]; c < 0x80 && c >= 8 {
+		num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+		off++
+	} else {
+		var n int
+		num, typ, n = protowire.ConsumeTag(raw[off:end])
+		if n < 0 {
+			return 0, 0, 0, 0, protowire.ParseError(n)
+		}
+		off += n
 	}
-	off += n
-	if typ == protowire.BytesType {
+	switch typ {
+	case protowire.BytesType:
+		if off < end {
+			if l := int(raw[off]); l < 0x80 && off+1+l <= end {
+				return num, typ, off + 1, off + 1 + l, nil
+			}
+		}
 		v, m := protowire.ConsumeBytes(raw[off:end])
 		if m < 0 {
 			return 0, 0, 0, 0, protowire.ParseError(m)
 		}
 		return num, typ, off + m - len(v), off + m, nil
+	case protowire.VarintType:
+		if off < end && raw[off] < 0x80 {
+			return num, typ, off, off + 1, nil
+		}
 	}
 	m := protowire.ConsumeFieldValue(num, typ, raw[off:end])
 	if m < 0 {

@@ -196,18 +196,38 @@ func str(b []byte) string {
 // cannot occur here, so errors end the walk quietly.
 func fields(msg []byte, fn func(num protowire.Number, typ protowire.Type, v []byte, x uint64)) {
 	for len(msg) > 0 {
-		num, typ, n := protowire.ConsumeTag(msg)
-		if n < 0 {
-			return
+		// One-byte tags, lengths and varints (nearly all of them) are
+		// decoded here rather than by a call into protowire.
+		var num protowire.Number
+		var typ protowire.Type
+		if c := msg[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			msg = msg[1:]
+		} else {
+			var n int
+			num, typ, n = protowire.ConsumeTag(msg)
+			if n < 0 {
+				return
+			}
+			msg = msg[n:]
 		}
-		msg = msg[n:]
 		var v []byte
 		var x uint64
+		n := -1
 		switch typ {
 		case protowire.BytesType:
-			v, n = protowire.ConsumeBytes(msg)
+			if len(msg) > 0 && msg[0] < 0x80 && int(msg[0]) < len(msg) {
+				n = int(msg[0]) + 1
+				v = msg[1:n:n]
+			} else {
+				v, n = protowire.ConsumeBytes(msg)
+			}
 		case protowire.VarintType:
-			x, n = protowire.ConsumeVarint(msg)
+			if len(msg) > 0 && msg[0] < 0x80 {
+				x, n = uint64(msg[0]), 1
+			} else {
+				x, n = protowire.ConsumeVarint(msg)
+			}
 		case protowire.Fixed64Type:
 			x, n = protowire.ConsumeFixed64(msg)
 		case protowire.Fixed32Type:
