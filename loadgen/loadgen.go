@@ -45,12 +45,28 @@ type Config struct {
 	BatchSpans int
 	// Connections is the number of concurrent senders (default 4).
 	Connections int
-	Seed        uint64
+	// Shape is how spans are grouped into a request: ShapeExporter
+	// (default) or ShapeTrace.
+	Shape string
+	Seed  uint64
 	// IDs, when set, receives the trace ID (32 hex digits and a newline)
 	// of every trace in an accepted request, so the traces can be read back;
 	// traces of failed requests are not written.
 	IDs io.Writer
 }
+
+// Request shapes.
+const (
+	// ShapeExporter groups a request's spans by service, one resource per
+	// service, as an SDK exporter or a collector's batch processor sends
+	// them: spans of many traces under each resource (~300 bytes a span,
+	// a handful of resources per 500-span request).
+	ShapeExporter = "exporter"
+	// ShapeTrace gives every trace's spans of each service their own
+	// resource (~150 resources per 500-span request): the costliest shape
+	// for a server to decode and store.
+	ShapeTrace = "trace"
+)
 
 // Result is what happened.
 type Result struct {
@@ -90,6 +106,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.TenantHeader == "" {
 		cfg.TenantHeader = "X-Scope-OrgID"
 	}
+	switch cfg.Shape {
+	case "":
+		cfg.Shape = ShapeExporter
+	case ShapeExporter, ShapeTrace:
+	default:
+		return nil, fmt.Errorf("shape %q: use %s or %s", cfg.Shape, ShapeExporter, ShapeTrace)
+	}
 	if cfg.Duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, cfg.Duration)
@@ -118,7 +141,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		wg.Add(1)
-		go func(seed uint64) {
+		go func(seed uint64, conn int) {
 			defer wg.Done()
 			defer s.close()
 			g := tracegen.New(seed, tracegen.Config{MinSpans: 3, MaxSpans: 30, Start: uint64(time.Now().UnixNano()), Spread: 1})
@@ -127,13 +150,22 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				td := ptrace.NewTraces()
 				traces := int64(0)
 				batchIDs = batchIDs[:0]
-				for td.SpanCount() < cfg.BatchSpans {
+				var byService map[string]ptrace.SpanSlice
+				if cfg.Shape == ShapeExporter {
+					byService = map[string]ptrace.SpanSlice{}
+				}
+				for spans := 0; spans < cfg.BatchSpans; {
 					if cfg.Traces > 0 && tracesLeft.Add(-1) < 0 {
 						break
 					}
 					id, tr := g.Trace()
 					restamp(tr)
-					tr.ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
+					spans += tr.SpanCount()
+					if byService != nil {
+						groupByService(tr, td, byService, conn)
+					} else {
+						tr.ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
+					}
 					traces++
 					if ids != nil {
 						batchIDs = append(batchIDs, id)
@@ -151,7 +183,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				t0 := time.Now()
 				kind, err := s.send(ctx, td)
 				d := time.Since(t0)
-				if err != nil && ctx.Err() != nil {
+				if err != nil && (ctx.Err() != nil || pastDeadline(ctx)) {
 					return // cut short by the end of the run: not a result
 				}
 				mu.Lock()
@@ -172,7 +204,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				}
 				mu.Unlock()
 			}
-		}(cfg.Seed + uint64(c)*7919)
+		}(cfg.Seed+uint64(c)*7919, c)
 	}
 	wg.Wait()
 	close(errc)
@@ -193,6 +225,41 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return res, fmt.Errorf("writing trace IDs: %w", idsErr)
 	}
 	return res, nil
+}
+
+// groupByService moves tr's spans into td under one resource per service
+// (byService: the batch's span slices so far). The resource is the
+// service's as this sender's "pod" reports it: the pod name and CPU count
+// are the sender's, not a random pick per trace.
+// pastDeadline: gRPC fails a call with DeadlineExceeded by its own timer,
+// a moment before the context reports it; a failure that close to the end
+// of the run is the run ending.
+func pastDeadline(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return ok && time.Until(d) < 50*time.Millisecond
+}
+
+func groupByService(tr, td ptrace.Traces, byService map[string]ptrace.SpanSlice, conn int) {
+	rss := tr.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		rs := rss.At(i)
+		svc, _ := rs.Resource().Attributes().Get("service.name")
+		name := svc.Str()
+		dst, ok := byService[name]
+		if !ok {
+			out := td.ResourceSpans().AppendEmpty()
+			rs.Resource().CopyTo(out.Resource())
+			out.Resource().Attributes().PutStr("k8s.pod.name", fmt.Sprintf("%s-%d", name, conn))
+			out.Resource().Attributes().PutInt("host.cpus", int64(2+conn%4))
+			ss := out.ScopeSpans().AppendEmpty()
+			rs.ScopeSpans().At(0).Scope().CopyTo(ss.Scope())
+			dst = ss.Spans()
+			byService[name] = dst
+		}
+		for j := 0; j < rs.ScopeSpans().Len(); j++ {
+			rs.ScopeSpans().At(j).Spans().MoveAndAppendTo(dst)
+		}
+	}
 }
 
 // restamp moves a generated trace to now so servers see fresh data.

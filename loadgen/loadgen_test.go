@@ -26,6 +26,7 @@ type countingPusher struct {
 	refuseEvery int
 	requests    int
 	accepted    []string // trace IDs of accepted requests
+	resources   []int    // per accepted request
 }
 
 func (p *countingPusher) Push(_ context.Context, tenant string, b *otlpwire.Batch) error {
@@ -40,6 +41,7 @@ func (p *countingPusher) Push(_ context.Context, tenant string, b *otlpwire.Batc
 	}
 	p.spans.Add(int64(b.SpanCount))
 	p.tenants[tenant]++
+	p.resources = append(p.resources, len(b.Resources))
 	for _, tr := range b.Traces {
 		p.accepted = append(p.accepted, tr.ID.String())
 	}
@@ -132,5 +134,46 @@ func TestRunWritesAcceptedTraceIDs(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Fatalf("IDs written differ from the accepted traces:\n%v\n%v", got, want)
+	}
+}
+
+// TestShapes: exporter-shaped requests carry one resource per service (the
+// generator draws from 6), trace-shaped ones one per trace and service; both
+// send every span.
+func TestShapes(t *testing.T) {
+	for _, tc := range []struct {
+		shape          string
+		minRes, maxRes int
+	}{
+		{ShapeExporter, 1, 6},
+		{ShapeTrace, 20, 1 << 20},
+	} {
+		t.Run(tc.shape, func(t *testing.T) {
+			p := &countingPusher{tenants: map[string]int{}}
+			r := startReceivers(t, p)
+			res, err := Run(context.Background(), Config{Endpoint: r.Addr("otlp/grpc"), Tenant: "acme", Traces: 300, BatchSpans: 500, Connections: 1, Shape: tc.shape})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.SpansAccepted == 0 || p.spans.Load() != res.SpansAccepted {
+				t.Fatalf("server got %d spans, the tool reports %d accepted", p.spans.Load(), res.SpansAccepted)
+			}
+			if len(p.accepted) != 300 {
+				t.Errorf("server saw %d traces, want 300", len(p.accepted))
+			}
+			// The last request is a remainder: judge the full ones.
+			full := p.resources[:len(p.resources)-1]
+			if len(full) == 0 {
+				t.Fatal("want several requests")
+			}
+			for i, n := range full {
+				if n < tc.minRes || n > tc.maxRes {
+					t.Errorf("request %d has %d resources, want %d..%d", i, n, tc.minRes, tc.maxRes)
+				}
+			}
+		})
+	}
+	if _, err := Run(context.Background(), Config{Endpoint: "127.0.0.1:1", Shape: "square"}); err == nil || !strings.Contains(err.Error(), "square") {
+		t.Errorf("unknown shape: err = %v", err)
 	}
 }

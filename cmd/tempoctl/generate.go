@@ -38,7 +38,13 @@ Use it to load-test tempoctl or Tempo, or to check a pipeline end to end.
 
 --ids-file FILE writes the trace ID (32 hex digits) of every trace whose
 request was accepted, one per line; traces of failed requests are left out.
-"tempoctl query bench --ids FILE" reads them back to time lookups.`,
+"tempoctl query bench --ids FILE" reads them back to time lookups.
+
+--shape sets how spans are grouped into requests. exporter (the default) sends
+one resource per service in each request, spans of many traces under it, the
+way an SDK exporter or a collector's batch processor does (about 300 bytes a
+span). trace gives each trace's spans of a service their own resource, about
+150 resources in a 500-span request: the costliest shape for a server.`,
 		Example: `  tempoctl generate --endpoint 127.0.0.1:4317 --rate 20000 --duration 1m
   tempoctl generate --protocol http --endpoint http://127.0.0.1:4318 --traces 1000 --tenant acme
   tempoctl generate --duration 30s -o json
@@ -50,6 +56,9 @@ request was accepted, one per line; traces of failed requests are left out.
 			}
 			if opts.cfg.Protocol != "grpc" && opts.cfg.Protocol != "http" {
 				return usageErrorf("--protocol %q: use grpc or http", opts.cfg.Protocol)
+			}
+			if opts.cfg.Shape != loadgen.ShapeExporter && opts.cfg.Shape != loadgen.ShapeTrace {
+				return usageErrorf("--shape %q: use %s or %s", opts.cfg.Shape, loadgen.ShapeExporter, loadgen.ShapeTrace)
 			}
 			return runGenerate(cmd.Context(), opts, cmd.OutOrStdout())
 		},
@@ -63,6 +72,7 @@ request was accepted, one per line; traces of failed requests are left out.
 	fl.IntVar(&opts.cfg.Traces, "traces", 0, "stop after this many traces")
 	fl.IntVar(&opts.cfg.BatchSpans, "batch-spans", 500, "spans per request")
 	fl.IntVar(&opts.cfg.Connections, "connections", 4, "concurrent senders")
+	fl.StringVar(&opts.cfg.Shape, "shape", loadgen.ShapeExporter, "how spans are grouped into requests: exporter (one resource per service, as SDKs and collectors batch) or trace (each trace's spans of a service under their own resource: the costliest for a server)")
 	fl.Uint64Var(&opts.cfg.Seed, "seed", 1, "random seed")
 	fl.StringVar(&opts.IDsFile, "ids-file", "", "write the IDs of the accepted traces to FILE, one per line")
 	opts.Output.register(cmd, "text", "text", "json")
