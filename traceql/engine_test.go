@@ -10,6 +10,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/tempoctl/tempoctl/model"
 )
 
 func kvMap(kvs []KeyValue) map[string]AnyValue {
@@ -280,5 +282,55 @@ func TestBuildFetchRequest(t *testing.T) {
 		if got := strings.Join(parts, "; "); got != c.want || req.AllConditions != c.all || req.Structural != c.str {
 			t.Errorf("%s: got %q all=%v structural=%v", c.q, got, req.AllConditions, req.Structural)
 		}
+	}
+}
+
+// TestLazyMemoryFetcher: traces loaded on demand answer as the eager
+// fetcher does, and a search stopping at its limit loads no more than it
+// reads; a trace the loader skips is not seen.
+func TestLazyMemoryFetcher(t *testing.T) {
+	var ids []model.TraceID
+	var one []ptrace.Traces
+	for _, td := range loadTraces(t, "single-tenant.json") {
+		tids, parts := model.SplitByTraceID(td)
+		for _, id := range tids {
+			ids, one = append(ids, id), append(one, parts[id])
+		}
+	}
+	eager := NewMemoryFetcher(one...)
+	if len(eager.traces) != len(one) {
+		t.Fatalf("fixture traces repeat: %d parts, %d traces", len(one), len(eager.traces))
+	}
+	loads := 0
+	lazy := func(skip int) *MemoryFetcher {
+		loads = 0
+		return NewLazyMemoryFetcher(len(one), func(i int, _ FetchRequest) (model.TraceID, ptrace.Traces, bool) {
+			loads++
+			if i == skip {
+				return model.TraceID{}, ptrace.Traces{}, false
+			}
+			return ids[i], one[i], true
+		})
+	}
+	ctx := context.Background()
+	for _, q := range []string{`{ }`, `{ status = error }`, `{ resource.service.name = "frontend" } >> { }`} {
+		want, err := NewEngine().ExecuteSearch(ctx, q, eager, SearchOptions{Limit: 1 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := NewEngine().ExecuteSearch(ctx, q, lazy(-1), SearchOptions{Limit: 1 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Traces) != len(want.Traces) || len(got.Traces) == 0 || got.Metrics.InspectedSpans != want.Metrics.InspectedSpans {
+			t.Errorf("%s: lazy %d traces / %d spans, eager %d / %d", q, len(got.Traces), got.Metrics.InspectedSpans, len(want.Traces), want.Metrics.InspectedSpans)
+		}
+	}
+	if _, err := NewEngine().ExecuteSearch(ctx, `{ }`, lazy(-1), SearchOptions{Limit: 5}); err != nil || loads != 5 {
+		t.Errorf("limit 5: %d traces loaded, %v", loads, err)
+	}
+	resp, err := NewEngine().ExecuteSearch(ctx, `{ }`, lazy(0), SearchOptions{Limit: 1 << 20})
+	if err != nil || int(resp.Metrics.InspectedTraces) != len(eager.traces)-1 {
+		t.Errorf("one skipped: inspected %d of %d", resp.Metrics.InspectedTraces, len(eager.traces))
 	}
 }

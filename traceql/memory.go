@@ -16,6 +16,18 @@ import (
 // trace in the time range (a superset of what FetchRequest requires).
 type MemoryFetcher struct {
 	traces []*memTrace
+	// n and load, when set, serve traces decoded one at a time as the
+	// engine asks for them (NewLazyMemoryFetcher).
+	n    int
+	load func(i int, req FetchRequest) (model.TraceID, ptrace.Traces, bool)
+}
+
+// NewLazyMemoryFetcher serves n traces that load decodes on demand, so a
+// search that stops at its limit decodes only what it reads. load may
+// return false to skip a trace it can tell does not match req. Each trace
+// must be whole (its parts combined).
+func NewLazyMemoryFetcher(n int, load func(i int, req FetchRequest) (model.TraceID, ptrace.Traces, bool)) *MemoryFetcher {
+	return &MemoryFetcher{n: n, load: load}
 }
 
 type memTrace struct {
@@ -202,12 +214,26 @@ type memIter struct {
 }
 
 func (it *memIter) Next(ctx context.Context) (*Spanset, error) {
-	for it.i < len(it.f.traces) {
+	n := len(it.f.traces)
+	if it.f.load != nil {
+		n = it.f.n
+	}
+	for it.i < n {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		t := it.f.traces[it.i]
-		it.i++
+		var t *memTrace
+		if it.f.load != nil {
+			id, td, ok := it.f.load(it.i, it.req)
+			it.i++
+			if !ok {
+				continue
+			}
+			t = newMemTrace(id, td)
+		} else {
+			t = it.f.traces[it.i]
+			it.i++
+		}
 		if it.req.EndTimeUnixNanos != 0 && t.start > it.req.EndTimeUnixNanos {
 			continue
 		}

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tempoctl/tempoctl/model"
+	"github.com/tempoctl/tempoctl/model/otlpwire"
 	"github.com/tempoctl/tempoctl/server/querier"
 	"github.com/tempoctl/tempoctl/storage/backend"
 )
@@ -118,10 +119,14 @@ func (f *fakeLive) FindTraceByID(tenant string, id model.TraceID) (ptrace.Traces
 	return model.Combine(parts...), true
 }
 
-func (f *fakeLive) Traces(tenant string) []ptrace.Traces {
+func (f *fakeLive) Traces(tenant string) []otlpwire.TraceParts {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]ptrace.Traces(nil), f.traces[tenant]...)
+	out, err := otlpwire.PartsOf(f.traces[tenant]...)
+	if err != nil {
+		panic(err)
+	}
+	return out
 }
 
 // liveTrace is a small trace of service svc: a server root and client children.

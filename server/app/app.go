@@ -441,7 +441,7 @@ func (l liveSource) FindTraceByID(tenant string, id model.TraceID) (ptrace.Trace
 	return l.a.ing.FindTraceByID(tenant, id)
 }
 
-func (l liveSource) Traces(tenant string) []ptrace.Traces {
+func (l liveSource) Traces(tenant string) []otlpwire.TraceParts {
 	if l.a.ing == nil {
 		return nil
 	}

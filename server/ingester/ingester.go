@@ -347,8 +347,9 @@ func (in *Ingester) FindTraceByID(tenant string, id model.TraceID) (ptrace.Trace
 	return td, true
 }
 
-// Traces returns every trace held in memory for tenant (for search).
-func (in *Ingester) Traces(tenant string) []ptrace.Traces {
+// Traces returns every trace held in memory for tenant, undecoded, in ID
+// order (for search and tags: readers decode what they need).
+func (in *Ingester) Traces(tenant string) []otlpwire.TraceParts {
 	in.mu.Lock()
 	byID := map[model.TraceID][]otlpwire.Part{}
 	for _, g := range append(slices.Clone(in.flushing), in.head) {
@@ -359,15 +360,13 @@ func (in *Ingester) Traces(tenant string) []ptrace.Traces {
 		}
 	}
 	in.mu.Unlock()
-	out := make([]ptrace.Traces, 0, len(byID))
+	out := make([]otlpwire.TraceParts, 0, len(byID))
 	for id, parts := range byID {
-		td, err := decode(parts)
-		if err != nil {
-			in.log.Error("live trace does not decode", "tenant", tenant, "trace", id, "err", err)
-			continue
-		}
-		out = append(out, td)
+		out = append(out, otlpwire.TraceParts{ID: id, Parts: parts})
 	}
+	// In ID order, as blocks are: a search that stops at its limit picks
+	// the same traces each time.
+	slices.SortFunc(out, func(a, b otlpwire.TraceParts) int { return a.ID.Compare(b.ID) })
 	return out
 }
 

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tempoctl/tempoctl/model"
+	"github.com/tempoctl/tempoctl/model/otlpwire"
 	"github.com/tempoctl/tempoctl/storage/backend"
 )
 
@@ -114,10 +115,14 @@ func (f *fakeLive) FindTraceByID(tenant string, id model.TraceID) (ptrace.Traces
 	return model.Combine(parts...), true
 }
 
-func (f *fakeLive) Traces(tenant string) []ptrace.Traces {
+func (f *fakeLive) Traces(tenant string) []otlpwire.TraceParts {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]ptrace.Traces(nil), f.traces[tenant]...)
+	out, err := otlpwire.PartsOf(f.traces[tenant]...)
+	if err != nil {
+		panic(err)
+	}
+	return out
 }
 
 // liveTrace builds a small trace: a root span of service svc and children.

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tempoctl/tempoctl/model"
+	"github.com/tempoctl/tempoctl/model/otlpwire"
 	"github.com/tempoctl/tempoctl/storage/backend"
 )
 
@@ -23,8 +24,8 @@ import (
 type LiveSource interface {
 	// FindTraceByID returns the parts of id held in memory, combined.
 	FindTraceByID(tenant string, id model.TraceID) (ptrace.Traces, bool)
-	// Traces returns every trace held for tenant, one ptrace.Traces per trace.
-	Traces(tenant string) []ptrace.Traces
+	// Traces returns every trace held for tenant, undecoded, in ID order.
+	Traces(tenant string) []otlpwire.TraceParts
 }
 
 // Config tunes a Querier; the zero value is usable.

@@ -5,8 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/ptrace"
-
 	"github.com/tempoctl/tempoctl/storage/backend"
 	"github.com/tempoctl/tempoctl/traceql"
 )
@@ -188,12 +186,11 @@ func (r *searchRun) queryFailed(err error) {
 
 func (r *searchRun) searchLive(ctx context.Context) {
 	traces := r.q.live.Traces(r.req.Tenant)
-	var sizer ptrace.ProtoMarshaler
 	var bytes uint64
-	for _, td := range traces {
-		bytes += uint64(sizer.TracesSize(td))
+	for _, t := range traces {
+		bytes += uint64(t.Size())
 	}
-	resp, err := r.q.engine().ExecuteSearchExpr(ctx, r.root, traceql.NewMemoryFetcher(traces...), r.opts)
+	resp, err := r.q.engine().ExecuteSearchExpr(ctx, r.root, r.q.liveFetcher(traces), r.opts)
 	if err != nil {
 		if canceled(ctx, err) {
 			return

@@ -295,14 +295,15 @@ func overlapsRange(start, end uint64, src tagSource) bool {
 }
 
 func (q *Querier) liveTags(ctx context.Context, src tagSource, filter *traceql.RootExpr, c *collector, visit func(ptrace.Traces, spanFilter)) (uint64, error) {
-	all := q.live.Traces(src.Tenant)
-	traces := all[:0:0]
-	var sizer ptrace.ProtoMarshaler
+	var traces []ptrace.Traces
 	var bytes uint64
-	for _, td := range all {
-		if s, e := traceBounds(td); overlapsRange(s, e, src) {
+	for _, t := range q.live.Traces(src.Tenant) {
+		if s, e := t.Bounds(); !overlapsRange(s, e, src) {
+			continue
+		}
+		if td, ok := q.decodeLive(t); ok {
 			traces = append(traces, td)
-			bytes += uint64(sizer.TracesSize(td))
+			bytes += uint64(t.Size())
 		}
 	}
 	var m matches

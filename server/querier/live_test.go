@@ -1,0 +1,144 @@
+package querier
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/tempoctl/tempoctl/internal/tracegen"
+	"github.com/tempoctl/tempoctl/model"
+	"github.com/tempoctl/tempoctl/model/otlpwire"
+	"github.com/tempoctl/tempoctl/traceql"
+)
+
+// TestLiveFetcherMatchesMemoryFetcher is differential: live traces searched
+// lazily from their wire bytes, with the string pre-check, answer exactly as
+// the eager memory fetcher over the same traces decoded.
+func TestLiveFetcherMatchesMemoryFetcher(t *testing.T) {
+	g := tracegen.New(3, tracegen.Config{Exotic: true, MinSpans: 1, MaxSpans: 12})
+	var tds []ptrace.Traces
+	for range 120 {
+		_, td := g.Trace()
+		tds = append(tds, td)
+	}
+	// A trace sent in two requests, its last resource's spans twice (a
+	// client's retry): parts are combined, duplicates dropped.
+	_, split := g.Trace()
+	tail := ptrace.NewTraces()
+	split.ResourceSpans().At(split.ResourceSpans().Len() - 1).CopyTo(tail.ResourceSpans().AppendEmpty())
+	tds = append(tds, split, tail)
+
+	parts, err := otlpwire.PartsOf(tds...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var whole []ptrace.Traces
+	for _, p := range parts {
+		td, err := p.Decode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole = append(whole, model.Dedupe(td))
+	}
+	id0 := parts[7].ID.String()
+	queries := []string{
+		`{}`,
+		`{ resource.service.name = "svc-1" }`,
+		`{ resource.service.name = "nope" }`,
+		`{ .service.name = "svc-2" && status = error }`,
+		`{ name = "charge" }`,
+		`{ name = "charge" || name = "render" }`,
+		`{ span.http.request.method = "GET" && span.url.path = "/api/items/7" }`,
+		`{ span.tags = "b" }`,
+		`{ span.unicode = "żółw \"q\" \n\t\u0001 <>&" }`,
+		`{ statusMessage = "boom" }`,
+		`{ rootServiceName = "svc-0" }`,
+		`{ rootName = "charge" }`,
+		`{ event:name = "event" && event.exception.message = "x" }`,
+		`{ link.opentracing.ref_type = "follows_from" }`,
+		`{ instrumentation:name = "tracegen" && instrumentation:version = "1.0" }`,
+		`{ instrumentation.sampled = true }`,
+		`{ resource.k8s.pod.name = "svc-3-1" }`,
+		fmt.Sprintf(`{ trace:id = "%s" }`, id0),
+		`{ span:id != "0000000000000000" && name = "render" }`,
+		`{ span.http.response.status_code = "500" }`,
+		`{ name = "charge" } >> { name = "render" }`,
+		`{ status = error } | by(resource.service.name) | count() > 1`,
+	}
+	q := New(nil, nil, nil, nil, Config{})
+	ctx := context.Background()
+	for _, query := range queries {
+		for _, limit := range []int{3, 1 << 20} {
+			opts := traceql.SearchOptions{Limit: limit, SpansPerSpanSet: 100}
+			want, err := traceql.NewEngine().ExecuteSearch(ctx, query, traceql.NewMemoryFetcher(whole...), opts)
+			if err != nil {
+				t.Fatalf("%s: %v", query, err)
+			}
+			got, err := traceql.NewEngine().ExecuteSearch(ctx, query, q.liveFetcher(parts), opts)
+			if err != nil {
+				t.Fatalf("%s: %v", query, err)
+			}
+			want.Metrics, got.Metrics = nil, nil
+			w, _ := json.Marshal(want)
+			g, _ := json.Marshal(got)
+			if string(w) != string(g) {
+				t.Errorf("%s (limit %d): live fetcher differs\nwant %.500s\ngot  %.500s", query, limit, w, g)
+			}
+		}
+	}
+}
+
+// TestRequiredStringsSkipTraces: a string no trace holds rules every trace
+// out before decoding; conditions that are not all required, not equality,
+// or on IDs (compared as hex) require nothing.
+func TestRequiredStringsSkipTraces(t *testing.T) {
+	g := tracegen.New(5, tracegen.Config{})
+	var tds []ptrace.Traces
+	for range 50 {
+		_, td := g.Trace()
+		tds = append(tds, td)
+	}
+	parts, err := otlpwire.PartsOf(tds...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		query    string
+		required int  // literals
+		any      bool // some trace passes the pre-check
+	}{
+		{`{ resource.service.name = "nope" }`, 1, false},
+		{`{ resource.service.name = "svc-1" && name = "charge" }`, 2, true},
+		{`{ name = "charge" || name = "nope" }`, 0, true},
+		{`{ name != "charge" }`, 0, true},
+		{`{ name =~ "char.*" }`, 0, true},
+		{`{ trace:id = "00112233445566778899aabbccddeeff" }`, 0, true},
+		{`{ span.http.response.status_code = 500 }`, 0, true},
+	} {
+		root, err := traceql.Parse(tc.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := traceql.BuildFetchRequest(root)
+		lits := requiredStrings(req)
+		if len(lits) != tc.required {
+			t.Errorf("%s: %d required strings %q, want %d", tc.query, len(lits), lits, tc.required)
+		}
+		passed := 0
+		for _, p := range parts {
+			ok := true
+			for _, l := range lits {
+				ok = ok && p.Contains(l)
+			}
+			if ok {
+				passed++
+			}
+		}
+		if (passed > 0) != tc.any {
+			t.Errorf("%s: %d of %d traces pass the pre-check", tc.query, passed, len(parts))
+		}
+	}
+}
