@@ -68,7 +68,7 @@ server inspected (from the response's metrics).
 By default one untimed warm-up pass runs first — lookups of other IDs of
 the file (between the timed ones) and each query once — so opening blocks
 and reading their indexes and bloom filters the first time is not counted;
---warmup=false times the cold server instead.
+--warmup=false skips it (block readers a previous run opened stay open).
 
 Output: a table (default) or -o json with the same figures.`,
 		Example: `  tempoctl generate --traces 200000 --ids-file /tmp/ids.txt

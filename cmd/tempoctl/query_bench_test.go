@@ -19,8 +19,7 @@ func TestQueryBench(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	dir := t.TempDir()
-	// Blocks are cut every second, so lookups go to blocks as well as to
-	// the live traces.
+	// Blocks are cut every second, so the lookups and searches read blocks.
 	p := startServe(t, dir, "-ingester.max_block_duration=1s")
 	idsFile := filepath.Join(dir, "ids.txt")
 	code, out, stderr := run("generate", "--endpoint", p.otlpGRPC, "--traces", "300", "--batch-spans", "200", "--ids-file", idsFile)
@@ -35,6 +34,8 @@ func TestQueryBench(t *testing.T) {
 	if len(ids) != 300 {
 		t.Fatalf("%d IDs in the file, want 300", len(ids))
 	}
+
+	waitFlushedAndListed(t, p, ids)
 
 	bench := []string{"query", "bench", "--server", p.http, "--ids", idsFile, "--lookups", "20", "--searches", "2"}
 	code, out, stderr = run(bench...)
@@ -80,6 +81,36 @@ func TestQueryBench(t *testing.T) {
 	}
 	if !strings.Contains(out, "4 of 4 IDs in the file, 3 found") {
 		t.Errorf("figures not printed:\n%s", out)
+	}
+}
+
+// waitFlushedAndListed waits until no trace is left in the ingester and a
+// search finds the flushed blocks: for up to the querier's block-list age
+// after a flush, a search can miss traces that just left the ingester.
+func waitFlushedAndListed(t *testing.T, p *serveProc, ids []string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, id := range ids {
+		for {
+			if code, _ := p.get(t, "/api/traces/"+id+"?mode=ingesters"); code == 404 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("trace %s still in the ingester after 30s", id)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	for {
+		var a searchAnswer
+		p.getJSON(t, "/api/search?since=1h&q=%7B%7D", &a)
+		if len(a.Traces) > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("flushed traces not searchable after 30s")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
