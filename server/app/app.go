@@ -294,6 +294,13 @@ func (a *App) initIngester() (services.Service, error) {
 			return err
 		}
 		a.ing = in
+		// An in-process querier re-reads the block list right after a
+		// flush, before the flushed traces leave the ingester.
+		in.SetFlushHook(func(tenant string) {
+			if a.querier != nil {
+				a.querier.InvalidateBlocklist(tenant)
+			}
+		})
 		in.Start()
 		return nil
 	}, func(error) error {

@@ -28,6 +28,8 @@ func (f *Frontend) search(ctx context.Context, req querier.SearchRequest) (*trac
 		return nil, err
 	}
 	req.Limit = sp.Limit
+	// Live data before the block list: see querier.LiveTraces.
+	live := f.q.LiveTraces(req.Tenant)
 	metas, listErr := f.q.Blocks(ctx, req.Tenant)
 	if listErr != nil {
 		if ctx.Err() != nil {
@@ -36,6 +38,11 @@ func (f *Frontend) search(ctx context.Context, req querier.SearchRequest) (*trac
 		f.log.Warn("search could not list blocks", "tenant", req.Tenant, "err", listErr)
 	}
 	plan := f.planSearch(req.Start, req.End, metas, f.opts.Now())
+	for i := range plan.jobs {
+		if plan.jobs[i].Live {
+			plan.jobs[i].LiveTraces = live
+		}
+	}
 	// The jobs feed req.Progress their work as they end; the totals are
 	// known only here, so streamed progress gets them before any job runs.
 	req.Progress.AddTotals(plan.metrics.TotalJobs, plan.metrics.TotalBlocks, plan.metrics.TotalBlockBytes)

@@ -43,7 +43,16 @@ type Ingester struct {
 
 	stop chan struct{}
 	done chan struct{}
+
+	// flushHook runs after a tenant's block is in the backend, before its
+	// traces leave memory (SetFlushHook).
+	flushHook func(tenant string)
 }
+
+// SetFlushHook sets fn to run after a tenant's block is in the backend and
+// before its traces leave memory: readers caching block lists refresh them
+// there, so a flushed trace is never out of their sight. Call before Start.
+func (in *Ingester) SetFlushHook(fn func(tenant string)) { in.flushHook = fn }
 
 // generation is the data between two cuts, with the last WAL segment holding it.
 type generation struct {
@@ -302,7 +311,12 @@ func (in *Ingester) flushGeneration(ctx context.Context, g *generation) error {
 		}
 		in.m.blocksFlushed.Inc()
 		in.log.Info("block flushed", "tenant", tenant, "block", meta.BlockID, "traces", meta.TotalObjects, "bytes", meta.Size)
+		if in.flushHook != nil {
+			in.flushHook(tenant)
+		}
+		in.mu.Lock()              // readers walk g.tenants under mu
 		delete(g.tenants, tenant) // done: a retry does not write it twice
+		in.mu.Unlock()
 	}
 	in.m.flushDuration.Observe(time.Since(start).Seconds())
 	return nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/tempoctl/tempoctl/model/otlpwire"
 	"github.com/tempoctl/tempoctl/storage/backend"
 	"github.com/tempoctl/tempoctl/storage/vparquet/search"
 	"github.com/tempoctl/tempoctl/traceql"
@@ -21,6 +22,17 @@ import (
 // every BlocklistMaxAge).
 func (q *Querier) Blocks(ctx context.Context, tenant string) ([]*backend.BlockMeta, error) {
 	return q.blocks(ctx, tenant)
+}
+
+// LiveTraces snapshots the tenant's live data (nil without an in-process
+// ingester). A frontend takes it before reading the block list and hands it
+// to the live job, so a trace flushed in between is seen in one or the
+// other.
+func (q *Querier) LiveTraces(tenant string) []otlpwire.TraceParts {
+	if !q.hasLive() {
+		return nil
+	}
+	return q.live.Traces(tenant)
 }
 
 // RefreshBlocks reads the tenant's block list again when the cached one is
@@ -65,8 +77,11 @@ func (q *Querier) CountInspectedBytes(tenant string, n uint64) {
 // SearchJob is one shard of a search: the live data, or blocks (newest
 // first). A job of one block may cover only some of its row groups.
 type SearchJob struct {
-	Live   bool
-	Blocks []*backend.BlockMeta
+	Live bool
+	// LiveTraces, when set, is the live data to search, taken before the
+	// block list was read (LiveTraces); else the job takes it when it runs.
+	LiveTraces []otlpwire.TraceParts `json:"-"`
+	Blocks     []*backend.BlockMeta
 	// StartRowGroup and RowGroups restrict a one-block job to that many row
 	// groups from StartRowGroup (RowGroups 0: to the last).
 	StartRowGroup, RowGroups int
@@ -128,7 +143,11 @@ func (q *Querier) RunSearchJob(ctx context.Context, req SearchRequest, job Searc
 	run.cancel = cancel
 
 	if job.Live && q.hasLive() {
-		run.searchLive(ctx)
+		live := job.LiveTraces
+		if live == nil {
+			live = q.live.Traces(req.Tenant)
+		}
+		run.searchLive(ctx, live)
 	}
 	for _, m := range job.Blocks {
 		if run.done() {

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tempoctl/tempoctl/model/otlpwire"
 	"github.com/tempoctl/tempoctl/storage/backend"
 	"github.com/tempoctl/tempoctl/traceql"
 )
@@ -62,6 +63,13 @@ func (q *Querier) Search(ctx context.Context, req SearchRequest) (*traceql.Searc
 	defer cancel()
 	run.cancel = cancel
 
+	// Live data first, then the block list: a trace that leaves memory in
+	// between is in a block the list has (the ingester's flush hook
+	// invalidates the list before dropping the trace).
+	var live []otlpwire.TraceParts
+	if q.hasLive() {
+		live = q.live.Traces(req.Tenant)
+	}
 	var metas []*backend.BlockMeta
 	if q.be != nil {
 		all, err := q.blocks(ctx, req.Tenant)
@@ -88,7 +96,7 @@ func (q *Querier) Search(ctx context.Context, req SearchRequest) (*traceql.Searc
 	run.progress.AddTotals(jobs, run.metrics.TotalBlocks, run.metrics.TotalBlockBytes)
 	if q.hasLive() {
 		run.metrics.TotalJobs++
-		run.searchLive(ctx)
+		run.searchLive(ctx, live)
 	}
 	if !run.done() {
 		q.forEachBlock(ctx, metas, run.searchBlock)
@@ -184,8 +192,7 @@ func (r *searchRun) queryFailed(err error) {
 	}
 }
 
-func (r *searchRun) searchLive(ctx context.Context) {
-	traces := r.q.live.Traces(r.req.Tenant)
+func (r *searchRun) searchLive(ctx context.Context, traces []otlpwire.TraceParts) {
 	var bytes uint64
 	for _, t := range traces {
 		bytes += uint64(t.Size())
