@@ -495,6 +495,30 @@ func TestGzipAndPrefix(t *testing.T) {
 	if err != nil || !bytes.HasPrefix(plain, []byte(`{"batches":[`)) {
 		t.Fatalf("%v %.40s", err, plain)
 	}
+	// Compressors are pooled: concurrent answers each decode to their own
+	// uncompressed body.
+	var wg sync.WaitGroup
+	for _, td := range expectedTraces(t, "single-tenant")[:8] {
+		url := srv + "/tempo/api/traces/" + model.TraceID(firstSpan(td).TraceID()).String()
+		_, want := get(t, url)
+		for range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp, err := http.DefaultClient.Get(url) // transparent gzip
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer resp.Body.Close()
+				got, err := io.ReadAll(resp.Body)
+				if err != nil || !resp.Uncompressed || !bytes.Equal(got, want) {
+					t.Errorf("%s: gzip answer differs (uncompressed %v, %v)", url, resp.Uncompressed, err)
+				}
+			}()
+		}
+	}
+	wg.Wait()
 	// Not found stays an empty body, even gzip-encoded requests.
 	resp, body = get(t, srv+"/tempo/api/traces/0123", "Accept-Encoding", "gzip")
 	if resp.StatusCode != 404 || len(body) != 0 {
