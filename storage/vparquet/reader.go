@@ -97,6 +97,11 @@ func Open(ctx context.Context, be *backend.Backend, meta *backend.BlockMeta, f F
 	return r, nil
 }
 
+// Conversion is the file schema's conversion to the codec's read schema,
+// nil when they are equal. Computed once per block (it costs about a
+// millisecond) and safe for concurrent use.
+func (r *Reader) Conversion() parquet.Conversion { return r.conv }
+
 // recoverInto turns a panic inside the parquet library (corrupt input) into
 // an error naming the block, so one bad block never takes a process down.
 func recoverInto(err *error, meta *backend.BlockMeta) {

@@ -202,11 +202,7 @@ func newBlockSearch(f *Fetcher, r *vparquet.Reader, req traceql.FetchRequest) (*
 	file := r.File()
 	b := &blockSearch{f: f, r: r, req: req, codec: codec, v4: meta.Version == backend.VersionVParquet4}
 	b.ra = countingReaderAt{ra: file, n: &b.nbytes}
-	if read := codec.ReadSchema(); !parquet.EqualNodes(read, file.Schema()) {
-		if b.conv, err = parquet.Convert(read, file.Schema()); err != nil {
-			return nil, fmt.Errorf("block %s/%s: %w", meta.TenantID, meta.BlockID, err)
-		}
-	}
+	b.conv = r.Conversion() // the reader's, computed once per block
 	si := &schemaInfo{schema: file.Schema(), a: r.Assignment(), v4: b.v4}
 	b.start, b.end = si.col("StartTimeUnixNano"), si.col("EndTimeUnixNano")
 	hasNone := false
