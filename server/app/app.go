@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/grafana/dskit/modules"
 	dskitserver "github.com/grafana/dskit/server"
 	"github.com/grafana/dskit/services"
@@ -288,6 +290,7 @@ func (a *App) initIngester() (services.Service, error) {
 		}
 		a.wal = w
 		cfg.MaxTracesPerUser = func(t string) int { return a.ovr.For(t).MaxTracesPerUser }
+		cfg.LocalBlocksPath = filepath.Join(a.cfg.Storage.Trace.WAL.Path, "blocks")
 		in, err := ingester.New(cfg, a.cfg.Storage.Trace.Block.ToBlock(), a.be, w, a.log.With("module", "ingester"), ingester.NewMetrics(a.reg))
 		if err != nil {
 			w.Close()
@@ -299,6 +302,12 @@ func (a *App) initIngester() (services.Service, error) {
 		in.SetFlushHook(func(tenant string) {
 			if a.querier != nil {
 				a.querier.InvalidateBlocklist(tenant)
+			}
+		})
+		// Readers opened on a kept local copy are dropped before it goes.
+		in.SetLocalBlockHook(func(_ string, id uuid.UUID) {
+			if a.querier != nil {
+				a.querier.ForgetBlock(id)
 			}
 		})
 		in.Start()
@@ -446,6 +455,13 @@ func (l liveSource) FindTraceByID(tenant string, id model.TraceID) (ptrace.Trace
 		return ptrace.Traces{}, false
 	}
 	return l.a.ing.FindTraceByID(tenant, id)
+}
+
+func (l liveSource) LocalBlock(tenant string, id uuid.UUID) (*backend.Backend, bool) {
+	if l.a.ing == nil {
+		return nil, false
+	}
+	return l.a.ing.LocalBlock(tenant, id)
 }
 
 func (l liveSource) Traces(tenant string) []otlpwire.TraceParts {

@@ -14,9 +14,13 @@ type Config struct {
 	MaxBlockBytes uint64 `yaml:"max_block_bytes"`
 	// MaxBlockDuration cuts a block once its oldest data is this old.
 	MaxBlockDuration time.Duration `yaml:"max_block_duration"`
-	// CompleteBlockTimeout is accepted for Tempo compatibility; tempoctl
-	// flushes complete blocks straight to the backend and keeps no local copy.
+	// CompleteBlockTimeout is how long a flushed block's data stays on the
+	// ingester's disk (under LocalBlocksPath) for queries of recent data;
+	// 0 keeps no copy.
 	CompleteBlockTimeout time.Duration `yaml:"complete_block_timeout"`
+	// LocalBlocksPath holds those copies; set from the WAL path
+	// (<wal>/blocks), not the YAML.
+	LocalBlocksPath string `yaml:"-"`
 	// FlushCheckPeriod is how often the cut conditions are checked.
 	FlushCheckPeriod time.Duration `yaml:"flush_check_period"`
 	// MaxTracesPerUser returns the tenant's live-trace limit (0: none); set

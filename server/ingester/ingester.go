@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tempoctl/tempoctl/blocktools"
@@ -47,6 +48,12 @@ type Ingester struct {
 	// flushHook runs after a tenant's block is in the backend, before its
 	// traces leave memory (SetFlushHook).
 	flushHook func(tenant string)
+
+	// Copies of flushed blocks kept for complete_block_timeout
+	// (localblocks.go); local is guarded by mu.
+	localBE   *backend.Backend
+	local     []localBlock
+	localHook func(tenant string, id uuid.UUID)
 }
 
 // SetFlushHook sets fn to run after a tenant's block is in the backend and
@@ -92,6 +99,9 @@ func New(cfg Config, blockCfg block.Config, be *backend.Backend, w *wal.WAL, log
 	}
 	in := &Ingester{cfg: cfg, blockCfg: blockCfg, be: be, wal: w, log: log, m: m.m, head: newGeneration(),
 		stop: make(chan struct{}), done: make(chan struct{})}
+	if err := in.initLocalBlocks(context.Background()); err != nil {
+		return nil, err
+	}
 	st, err := w.Replay(func(seg int, tenant string, data []byte) error {
 		// The WAL reuses its buffer; the batch keeps its bytes.
 		b, err := otlpwire.Parse(bytes.Clone(data))
@@ -200,6 +210,7 @@ func (in *Ingester) loop() {
 			return
 		case now := <-t.C:
 			in.updateGauges(now)
+			in.expireLocal(context.Background(), now)
 			if in.shouldCut(now) {
 				if err := in.CutAndFlush(context.Background()); err != nil {
 					in.log.Error("flush failed; data stays in the WAL and is retried", "err", err)
@@ -230,7 +241,7 @@ func (in *Ingester) updateGauges(now time.Time) {
 		}
 		in.m.liveTraces.WithLabelValues(tenant).Set(float64(live))
 	}
-	in.m.blocks.Set(float64(len(in.flushing) + 1))
+	in.m.blocks.Set(float64(len(in.flushing) + 1 + len(in.local)))
 }
 
 // CutAndFlush cuts the head into a generation and flushes every pending
@@ -305,6 +316,9 @@ func (in *Ingester) flushGeneration(ctx context.Context, g *generation) error {
 		if err != nil {
 			w.Abort(ctx)
 			return err
+		}
+		if w.KeptData() {
+			in.keptLocally(tenant, meta.BlockID, time.Now())
 		}
 		if err := blocktools.RewriteTenantIndex(ctx, in.be, tenant); err != nil {
 			in.log.Warn("tenant index not rewritten; readers fall back to listing", "tenant", tenant, "err", err)

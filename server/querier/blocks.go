@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/tempoctl/tempoctl/model"
 	"github.com/tempoctl/tempoctl/storage/backend"
 	"github.com/tempoctl/tempoctl/storage/block"
@@ -107,6 +109,21 @@ type blockHandle struct {
 	bloomMu sync.Mutex
 	blooms  map[int][]byte
 }
+
+// dataBackend is where block m's data is read: a kept local copy when the
+// live source has one, else the backend.
+func (q *Querier) dataBackend(m *backend.BlockMeta) *backend.Backend {
+	if lb, ok := q.live.(LocalBlocks); ok {
+		if be, ok := lb.LocalBlock(m.TenantID, m.BlockID); ok {
+			return be
+		}
+	}
+	return q.be
+}
+
+// ForgetBlock drops the block's opened reader (its local copy is going
+// away, or it changed); the next query opens it again.
+func (q *Querier) ForgetBlock(id uuid.UUID) { q.readers.remove(id) }
 
 func (q *Querier) handle(m *backend.BlockMeta) *blockHandle {
 	if h, ok := q.readers.get(m.BlockID); ok {

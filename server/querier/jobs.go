@@ -210,7 +210,7 @@ func (q *Querier) searchRowGroups(ctx context.Context, m *backend.BlockMeta, roo
 	if q.be == nil {
 		return nil, stats, &blockError{fmt.Errorf("block %s/%s: no backend", m.TenantID, m.BlockID)}
 	}
-	r, err := q.handle(m).open(q.be)
+	r, err := q.handle(m).open(q.dataBackend(m))
 	if err != nil {
 		return nil, stats, &blockError{err}
 	}

@@ -28,6 +28,13 @@ type LiveSource interface {
 	Traces(tenant string) []otlpwire.TraceParts
 }
 
+// LocalBlocks is implemented by a LiveSource that keeps copies of the
+// blocks it flushed (the ingester, for complete_block_timeout): their data
+// is read from the copy instead of the backend.
+type LocalBlocks interface {
+	LocalBlock(tenant string, id uuid.UUID) (*backend.Backend, bool)
+}
+
 // Config tunes a Querier; the zero value is usable.
 type Config struct {
 	// ReaderCacheSize bounds the opened block readers kept (default 500).

@@ -369,7 +369,7 @@ func (q *Querier) blockTags(ctx context.Context, meta *backend.BlockMeta, src ta
 			err = &blockError{fmt.Errorf("block %s/%s: corrupt data: %v", meta.TenantID, meta.BlockID, p)}
 		}
 	}()
-	r, err := q.handle(meta).open(q.be)
+	r, err := q.handle(meta).open(q.dataBackend(meta))
 	if err != nil {
 		return 0, &blockError{err}
 	}

@@ -321,7 +321,7 @@ func indexOf(ms []*backend.BlockMeta, m *backend.BlockMeta) int {
 }
 
 func (q *Querier) findInBlock(ctx context.Context, m *backend.BlockMeta, id model.TraceID) (ptrace.Traces, bool, error) {
-	r, err := q.handle(m).open(q.be)
+	r, err := q.handle(m).open(q.dataBackend(m))
 	if err != nil {
 		return ptrace.Traces{}, false, err
 	}

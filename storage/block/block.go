@@ -30,6 +30,9 @@ type Config struct {
 	ReplicationFactor   uint32                   `yaml:"-"`                             // written to meta; tempoctl writes 1
 	CompactionLevel     uint32                   `yaml:"-"`                             // written to meta
 	PageSizeBytes       int                      `yaml:"-"`                             // page buffer; 0 = 256 KiB (small in tests to get many pages)
+	// KeepDataIn keeps a copy of each written data.parquet under this
+	// directory, laid out as a local backend (see vparquet.WriterConfig).
+	KeepDataIn string `yaml:"-"`
 }
 
 // Writer writes one block. Traces must be added in ascending trace-ID order,
@@ -41,6 +44,9 @@ type Writer interface {
 	AddParts(ctx context.Context, id model.TraceID, parts []otlpwire.Part) error
 	// EstimatedSize is the bytes written or buffered so far.
 	EstimatedSize() uint64
+	// KeptData reports whether Close left a copy of data.parquet under
+	// Config.KeepDataIn.
+	KeptData() bool
 	// Close writes data, bloom, index and meta.json last, and returns the meta.
 	Close(ctx context.Context) (*backend.BlockMeta, error)
 	// Abort deletes whatever was written.
@@ -76,6 +82,7 @@ func NewWriter(ctx context.Context, be *backend.Backend, tenant string, cfg Conf
 		CompactionLevel:     cfg.CompactionLevel,
 		ReplicationFactor:   rf,
 		PageSizeBytes:       cfg.PageSizeBytes,
+		KeepDataIn:          cfg.KeepDataIn,
 	})
 }
 

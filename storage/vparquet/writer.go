@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/google/uuid"
@@ -41,6 +42,11 @@ type WriterConfig struct {
 	PageSizeBytes int
 	// TempDir holds data.parquet while it is written ("" = os.TempDir()).
 	TempDir string
+	// KeepDataIn, when set, keeps a copy of the flushed data.parquet at
+	// KeepDataIn/<tenant>/<block>/data.parquet (a local backend's layout):
+	// the written file is moved there after the upload. The file is then
+	// written in KeepDataIn, so the move is a rename.
+	KeepDataIn string
 }
 
 // Writer writes one block; traces must come in ascending ID order.
@@ -64,6 +70,7 @@ type Writer struct {
 	start    uint64
 	end      uint64
 	closed   bool
+	kept     bool // data.parquet moved under KeepDataIn
 	sizeCalc ptrace.ProtoMarshaler
 	wire     *WireBuilder // made on first AddParts
 }
@@ -86,6 +93,12 @@ func NewWriter(be *backend.Backend, f Format, cfg WriterConfig) (*Writer, error)
 	}
 	if cfg.PageSizeBytes <= 0 {
 		cfg.PageSizeBytes = pageBufferSize
+	}
+	if cfg.KeepDataIn != "" {
+		if err := os.MkdirAll(cfg.KeepDataIn, 0o755); err != nil {
+			return nil, fmt.Errorf("block writer: %w", err)
+		}
+		cfg.TempDir = cfg.KeepDataIn
 	}
 	tmp, err := os.CreateTemp(cfg.TempDir, "tempoctl-block-*.parquet")
 	if err != nil {
@@ -279,8 +292,31 @@ func (w *Writer) Close(ctx context.Context) (*backend.BlockMeta, error) {
 	if err := w.be.WriteMeta(ctx, &m); err != nil {
 		return nil, err
 	}
+	w.keepData()
 	return &m, nil
 }
+
+// keepData moves the written file to its place under KeepDataIn. The copy
+// is a convenience (the block is in the backend): when the move fails the
+// file is removed as usual and KeptData reports no copy.
+func (w *Writer) keepData() {
+	if w.cfg.KeepDataIn == "" {
+		return
+	}
+	dir := filepath.Join(w.cfg.KeepDataIn, w.cfg.Tenant, w.cfg.BlockID.String())
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return
+	}
+	if err := os.Rename(w.tmp.Name(), filepath.Join(dir, backend.DataName)); err != nil {
+		os.Remove(dir)
+		return
+	}
+	w.kept = true
+}
+
+// KeptData reports whether Close left a copy of data.parquet under
+// KeepDataIn.
+func (w *Writer) KeptData() bool { return w.kept }
 
 // Abort drops the block; objects already uploaded are deleted.
 func (w *Writer) Abort(ctx context.Context) error {
@@ -293,7 +329,9 @@ func (w *Writer) Abort(ctx context.Context) error {
 
 func (w *Writer) cleanup() {
 	w.tmp.Close()
-	os.Remove(w.tmp.Name())
+	if !w.kept {
+		os.Remove(w.tmp.Name())
+	}
 }
 
 // fileTail returns the file size and the parquet footer length.
