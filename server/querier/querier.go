@@ -76,9 +76,14 @@ type Querier struct {
 	log  *slog.Logger
 	cfg  Config
 
-	readers   *lru[uuid.UUID, *blockHandle]
-	listsMu   sync.Mutex
-	blocklist map[string]*tenantBlocks
+	readers *lru[uuid.UUID, *blockHandle]
+
+	// tagCache keeps, by tenant, what live batches hold for tag queries
+	// (livetags.go).
+	tagCacheMu sync.Mutex
+	tagCache   map[string]*liveTagCache
+	listsMu    sync.Mutex
+	blocklist  map[string]*tenantBlocks
 
 	failedBlocks   *prometheus.CounterVec
 	bytesInspected *prometheus.CounterVec
@@ -95,6 +100,7 @@ func New(be *backend.Backend, live LiveSource, log *slog.Logger, reg prometheus.
 	return &Querier{
 		be: be, live: live, log: log, cfg: cfg,
 		readers:   newLRU[uuid.UUID, *blockHandle](cfg.ReaderCacheSize),
+		tagCache:  map[string]*liveTagCache{},
 		blocklist: map[string]*tenantBlocks{},
 		failedBlocks: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "tempo_query_failed_blocks_total",

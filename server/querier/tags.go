@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tempoctl/tempoctl/model"
+	"github.com/tempoctl/tempoctl/model/otlpwire"
 	"github.com/tempoctl/tempoctl/storage/backend"
 	"github.com/tempoctl/tempoctl/storage/vparquet"
 	"github.com/tempoctl/tempoctl/storage/vparquet/search"
@@ -89,6 +91,17 @@ func (q *Querier) TagNames(ctx context.Context, req TagsRequest) (*TagsResult, e
 		}
 		n, err := q.scanTags(ctx, src, c, tagScan{
 			live: func(td ptrace.Traces, keep spanFilter) { namesOf(td, keep, want, c) },
+			batch: func(bt *batchTags, _ *otlpwire.Batch) func() {
+				return func() {
+					for scope, names := range bt.names {
+						if want[scope] {
+							for _, n := range names {
+								c.addName(scope, n)
+							}
+						}
+					}
+				}
+			},
 			columns: func(ctx context.Context, r *vparquet.Reader, tr search.TagRequest) (search.TagStats, error) {
 				return search.TagNames(ctx, r, tr, scope, add)
 			},
@@ -170,8 +183,20 @@ func (q *Querier) TagValues(ctx context.Context, req TagValuesRequest) (*TagValu
 			lookups = append(lookups, traceql.NewScopedAttribute(sc, t.attr.Name))
 		}
 	}
+	var batch func(bt *batchTags, b *otlpwire.Batch) func()
+	if !traceLevel(t.attr) { // root values are per trace: not from whole batches
+		batch = func(bt *batchTags, b *otlpwire.Batch) func() {
+			vs := bt.valuesFor(q, b, t)
+			return func() {
+				for _, v := range vs {
+					c.addValue(v)
+				}
+			}
+		}
+	}
 	n, err := q.scanTags(ctx, src, c, tagScan{
-		live: func(td ptrace.Traces, keep spanFilter) { valuesOf(td, keep, t, c) },
+		live:  func(td ptrace.Traces, keep spanFilter) { valuesOf(td, keep, t, c) },
+		batch: batch,
 		columns: func(ctx context.Context, r *vparquet.Reader, tr search.TagRequest) (search.TagStats, error) {
 			return search.TagValues(ctx, r, tr, t.attr, t.anyScope, func(v traceql.Static) bool {
 				addStatic(v, t.stringOnly, c)
@@ -204,6 +229,11 @@ type matches map[pcommon.TraceID]spanFilter
 type tagScan struct {
 	// live visits a live trace (keep = the filter's matching spans, nil = all).
 	live func(td ptrace.Traces, keep spanFilter)
+	// batch, when set, serves live data without a filter from the batches'
+	// cached tag data (livetags.go) instead of live: it reads what batch b
+	// holds (batches are read concurrently) and returns what adds that to
+	// the collector (called in batch order).
+	batch func(bt *batchTags, b *otlpwire.Batch) (apply func())
 	// columns reads a block's names or values from its columns (no filter).
 	columns func(ctx context.Context, r *vparquet.Reader, tr search.TagRequest) (search.TagStats, error)
 	// span visits a block span that matched the filter.
@@ -225,7 +255,7 @@ func (q *Querier) scanTags(ctx context.Context, src tagSource, c *collector, sca
 	addBytes := func(n uint64) { mu.Lock(); bytes += n; mu.Unlock(); c.addInspected(n) }
 
 	if q.hasLive() {
-		n, err := q.liveTags(ctx, src, filter, c, scan.live)
+		n, err := q.liveTags(ctx, src, filter, c, scan)
 		if err != nil {
 			return 0, err
 		}
@@ -294,40 +324,76 @@ func overlapsRange(start, end uint64, src tagSource) bool {
 	return true
 }
 
-func (q *Querier) liveTags(ctx context.Context, src tagSource, filter *traceql.RootExpr, c *collector, visit func(ptrace.Traces, spanFilter)) (uint64, error) {
-	var traces []ptrace.Traces
+func (q *Querier) liveTags(ctx context.Context, src tagSource, filter *traceql.RootExpr, c *collector, scan tagScan) (uint64, error) {
+	traces := q.live.Traces(src.Tenant)
 	var bytes uint64
-	for _, t := range q.live.Traces(src.Tenant) {
-		if s, e := t.Bounds(); !overlapsRange(s, e, src) {
-			continue
+	if filter == nil && scan.batch != nil {
+		batches, entries := q.liveBatches(src.Tenant, traces)
+		// In rounds of a few batches per core: read concurrently, added in
+		// order, stopping between rounds once the collector is full.
+		round := 16 * runtime.GOMAXPROCS(0)
+		applies := make([]func(), round)
+		for lo := 0; lo < len(batches) && !c.done() && ctx.Err() == nil; lo += round {
+			hi := min(lo+round, len(batches))
+			var wg sync.WaitGroup
+			next := make(chan int)
+			for range runtime.GOMAXPROCS(0) {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range next {
+						bt, b := entries[i], batches[i]
+						applies[i-lo] = nil
+						if bt.load(q, b) && overlapsRange(bt.start, bt.end, src) {
+							applies[i-lo] = scan.batch(bt, b)
+						}
+					}
+				}()
+			}
+			for i := lo; i < hi; i++ {
+				next <- i
+			}
+			close(next)
+			wg.Wait()
+			for i := lo; i < hi; i++ {
+				if apply := applies[i-lo]; apply != nil {
+					apply()
+					bytes += uint64(len(batches[i].Raw))
+				}
+			}
 		}
-		if td, ok := q.decodeLive(t); ok {
-			traces = append(traces, td)
-			bytes += uint64(t.Size())
-		}
+		return bytes, ctx.Err()
 	}
 	var m matches
 	if filter != nil {
+		// Only the traces that can match are decoded (see liveFetcher).
 		var err error
-		if m, err = q.matchSpans(ctx, filter, traceql.NewMemoryFetcher(traces...), src); err != nil {
+		if m, err = q.matchSpans(ctx, filter, q.liveFetcher(traces), src); err != nil {
 			return 0, err
 		}
 	}
-	for _, td := range traces {
-		if c.done() {
+	for _, t := range traces {
+		if c.done() || ctx.Err() != nil {
 			break
 		}
-		if m == nil {
-			visit(td, nil)
-			continue
-		}
-		if id, ok := traceIDOf(td); ok {
-			if keep, ok := m[id]; ok {
-				visit(td, keep)
+		var keep spanFilter
+		if m != nil {
+			var ok bool
+			if keep, ok = m[pcommon.TraceID(t.ID)]; !ok {
+				continue
 			}
 		}
+		if s, e := t.Bounds(); !overlapsRange(s, e, src) {
+			continue
+		}
+		td, ok := q.decodeLive(t)
+		if !ok {
+			continue
+		}
+		bytes += uint64(t.Size())
+		scan.live(td, keep)
 	}
-	return bytes, nil
+	return bytes, ctx.Err()
 }
 
 // matchSpans runs the filter and returns the matching spans by trace.

@@ -1,0 +1,144 @@
+package querier
+
+import (
+	"math"
+	"sync"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/tempoctl/tempoctl/model/otlpwire"
+)
+
+// Tag queries over live data without a filter read each ingested request
+// (a batch: immutable once pushed) once and keep what it holds — its time
+// bounds, its attribute names and the values of recently asked attributes
+// — so later tag queries cost a map lookup per batch instead of decoding
+// every live trace again (Grafana asks for tags on every keystroke).
+
+// batchTags is what one batch holds for tag queries.
+type batchTags struct {
+	once       sync.Once
+	ok         bool // decoded
+	start, end uint64
+	names      map[string][]string // by scope
+
+	mu     sync.Mutex
+	values map[valueTarget][]TagValue // nil entry: too many to keep
+}
+
+// maxCachedValues bounds the distinct values kept per batch and attribute;
+// an attribute with more (IDs, URLs with IDs) is read from the batch each
+// time, and the response limits stop that early.
+const (
+	maxCachedValues  = 256
+	maxCachedTargets = 16
+)
+
+// liveTagCache holds one tenant's batches.
+type liveTagCache struct {
+	mu sync.Mutex
+	m  map[*otlpwire.Batch]*batchTags
+}
+
+// liveBatches returns the distinct batches of the tenant's live traces, in
+// the order of the traces (ID order), with their cache entries; entries of
+// batches no longer live are dropped.
+func (q *Querier) liveBatches(tenant string, traces []otlpwire.TraceParts) ([]*otlpwire.Batch, []*batchTags) {
+	q.tagCacheMu.Lock()
+	tc := q.tagCache[tenant]
+	if tc == nil {
+		tc = &liveTagCache{m: map[*otlpwire.Batch]*batchTags{}}
+		q.tagCache[tenant] = tc
+	}
+	q.tagCacheMu.Unlock()
+
+	seen := map[*otlpwire.Batch]bool{}
+	var batches []*otlpwire.Batch
+	for _, t := range traces {
+		for _, p := range t.Parts {
+			if !seen[p.B] {
+				seen[p.B] = true
+				batches = append(batches, p.B)
+			}
+		}
+	}
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	for b := range tc.m {
+		if !seen[b] {
+			delete(tc.m, b)
+		}
+	}
+	entries := make([]*batchTags, len(batches))
+	for i, b := range batches {
+		bt := tc.m[b]
+		if bt == nil {
+			bt = &batchTags{}
+			tc.m[b] = bt
+		}
+		entries[i] = bt
+	}
+	return batches, entries
+}
+
+// decode reads the whole batch (a request is a TracesData on the wire).
+func decodeBatch(b *otlpwire.Batch) (ptrace.Traces, error) {
+	var um ptrace.ProtoUnmarshaler
+	return um.UnmarshalTraces(b.Raw)
+}
+
+// load computes the batch's bounds and names once.
+func (bt *batchTags) load(q *Querier, b *otlpwire.Batch) bool {
+	bt.once.Do(func() {
+		td, err := decodeBatch(b)
+		if err != nil {
+			q.log.Error("live batch does not decode", "err", err)
+			return
+		}
+		bt.start, bt.end = traceBounds(td)
+		all := map[string]bool{}
+		for _, s := range AttributeScopes {
+			all[s] = true
+		}
+		c := newCollector(math.MaxInt, 0, 0)
+		namesOf(td, nil, all, c)
+		bt.names = c.sortedNames()
+		bt.ok = true
+	})
+	return bt.ok
+}
+
+// valuesFor returns the batch's distinct values of t: kept when few, else
+// read from the batch again.
+func (bt *batchTags) valuesFor(q *Querier, b *otlpwire.Batch, t valueTarget) []TagValue {
+	bt.mu.Lock()
+	vs, ok := bt.values[t]
+	bt.mu.Unlock()
+	if ok && vs != nil {
+		return vs
+	}
+	td, err := decodeBatch(b)
+	if err != nil {
+		q.log.Error("live batch does not decode", "err", err)
+		return nil
+	}
+	c := newCollector(math.MaxInt, 0, 0)
+	valuesOf(td, nil, t, c)
+	vs = c.sortedValues()
+	if ok {
+		return vs // known to be too many to keep
+	}
+	bt.mu.Lock()
+	if bt.values == nil {
+		bt.values = map[valueTarget][]TagValue{}
+	}
+	if len(bt.values) < maxCachedTargets {
+		if len(vs) <= maxCachedValues {
+			bt.values[t] = vs
+		} else {
+			bt.values[t] = nil
+		}
+	}
+	bt.mu.Unlock()
+	return vs
+}
