@@ -116,3 +116,58 @@ func PartsOf(tds ...ptrace.Traces) ([]TraceParts, error) {
 	slices.SortFunc(out, func(a, b TraceParts) int { return a.ID.Compare(b.ID) })
 	return out, nil
 }
+
+// SpanFacts are the fields of a span read without decoding the rest.
+type SpanFacts struct {
+	Kind       int32
+	Start, End uint64
+	StatusCode int32
+}
+
+// AnySpan reports whether fn holds for some span of the trace.
+func (t TraceParts) AnySpan(fn func(SpanFacts) bool) bool {
+	for _, p := range t.Parts {
+		for _, s := range p.Spans {
+			if fn(spanFacts(p.B.Bytes(s.Msg))) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// spanFacts reads a checked span message's kind, times and status code
+// (the last occurrence of a field wins, as in any decoder).
+func spanFacts(msg []byte) (f SpanFacts) {
+	for off := 0; off < len(msg); {
+		num, typ, vo, ve, err := field(msg, off, len(msg))
+		if err != nil {
+			return f
+		}
+		switch {
+		case num == 6 && typ == protowire.VarintType:
+			v, _ := protowire.ConsumeVarint(msg[vo:ve])
+			f.Kind = int32(v)
+		case num == 7 && typ == protowire.Fixed64Type && ve-vo == 8:
+			f.Start = binary.LittleEndian.Uint64(msg[vo:ve])
+		case num == 8 && typ == protowire.Fixed64Type && ve-vo == 8:
+			f.End = binary.LittleEndian.Uint64(msg[vo:ve])
+		case num == 15 && typ == protowire.BytesType:
+			f.StatusCode = 0
+			st := msg[vo:ve]
+			for so := 0; so < len(st); {
+				sn, styp, svo, sve, err := field(st, so, len(st))
+				if err != nil {
+					break
+				}
+				if sn == 3 && styp == protowire.VarintType {
+					v, _ := protowire.ConsumeVarint(st[svo:sve])
+					f.StatusCode = int32(v)
+				}
+				so = sve
+			}
+		}
+		off = ve
+	}
+	return f
+}

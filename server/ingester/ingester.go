@@ -2,7 +2,9 @@ package ingester
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -379,22 +381,42 @@ func (in *Ingester) FindTraceByID(tenant string, id model.TraceID) (ptrace.Trace
 // order (for search and tags: readers decode what they need).
 func (in *Ingester) Traces(tenant string) []otlpwire.TraceParts {
 	in.mu.Lock()
-	byID := map[model.TraceID][]otlpwire.Part{}
+	var gens []*tenantTraces
+	n := 0
 	for _, g := range append(slices.Clone(in.flushing), in.head) {
-		if tt := g.tenants[tenant]; tt != nil {
+		if tt := g.tenants[tenant]; tt != nil && len(tt.traces) > 0 {
+			gens = append(gens, tt)
+			n += len(tt.traces)
+		}
+	}
+	out := make([]otlpwire.TraceParts, 0, n)
+	if len(gens) == 1 {
+		// The usual case: no map needed to join generations.
+		for id, lt := range gens[0].traces {
+			out = append(out, otlpwire.TraceParts{ID: id, Parts: slices.Clip(lt.parts)})
+		}
+	} else {
+		at := make(map[model.TraceID]int, n)
+		for _, tt := range gens {
 			for id, lt := range tt.traces {
-				byID[id] = append(byID[id], lt.parts...)
+				if k, ok := at[id]; ok {
+					out[k].Parts = append(slices.Clip(out[k].Parts), lt.parts...)
+					continue
+				}
+				at[id] = len(out)
+				out = append(out, otlpwire.TraceParts{ID: id, Parts: slices.Clip(lt.parts)})
 			}
 		}
 	}
 	in.mu.Unlock()
-	out := make([]otlpwire.TraceParts, 0, len(byID))
-	for id, parts := range byID {
-		out = append(out, otlpwire.TraceParts{ID: id, Parts: parts})
-	}
 	// In ID order, as blocks are: a search that stops at its limit picks
 	// the same traces each time.
-	slices.SortFunc(out, func(a, b otlpwire.TraceParts) int { return a.ID.Compare(b.ID) })
+	slices.SortFunc(out, func(a, b otlpwire.TraceParts) int {
+		if x, y := binary.BigEndian.Uint64(a.ID[:8]), binary.BigEndian.Uint64(b.ID[:8]); x != y {
+			return cmp.Compare(x, y)
+		}
+		return cmp.Compare(binary.BigEndian.Uint64(a.ID[8:]), binary.BigEndian.Uint64(b.ID[8:]))
+	})
 	return out
 }
 

@@ -12,9 +12,14 @@ import (
 // reaches it and only when it can match: a search stopping at its limit
 // decodes a few traces, and a selective one skips every trace whose bytes
 // lack a string the query requires.
-func (q *Querier) liveFetcher(traces []otlpwire.TraceParts) *traceql.MemoryFetcher {
+//
+// inspected, when set, adds up the bytes of the traces examined.
+func (q *Querier) liveFetcher(traces []otlpwire.TraceParts, inspected *uint64) *traceql.MemoryFetcher {
 	return traceql.NewLazyMemoryFetcher(len(traces), func(i int, req traceql.FetchRequest) (model.TraceID, ptrace.Traces, bool) {
 		t := traces[i]
+		if inspected != nil {
+			*inspected += uint64(t.Size())
+		}
 		if !inTimeRange(t, req) {
 			return t.ID, ptrace.Traces{}, false
 		}
@@ -22,6 +27,9 @@ func (q *Querier) liveFetcher(traces []otlpwire.TraceParts) *traceql.MemoryFetch
 			if !t.Contains(lit) {
 				return t.ID, ptrace.Traces{}, false
 			}
+		}
+		if pre := spanPrecheck(req); pre != nil && !t.AnySpan(pre) {
+			return t.ID, ptrace.Traces{}, false
 		}
 		td, ok := q.decodeLive(t)
 		return t.ID, td, ok
@@ -69,4 +77,49 @@ func requiredStrings(req traceql.FetchRequest) [][]byte {
 		}
 	}
 	return out
+}
+
+// spanPrecheck tests the conditions on a span's duration, status and kind,
+// read from its bytes without decoding it: with every condition required, a
+// trace none of whose spans passes them all cannot match. nil when the
+// request has no such condition.
+func spanPrecheck(req traceql.FetchRequest) func(otlpwire.SpanFacts) bool {
+	if !req.AllConditions {
+		return nil
+	}
+	var conds []*traceql.Condition
+	for i := range req.Conditions {
+		c := &req.Conditions[i]
+		if c.Op == traceql.OpNone || len(c.Operands) == 0 || c.Attribute.Scope != traceql.ScopeNone && c.Attribute.Scope != traceql.ScopeSpan {
+			continue
+		}
+		switch c.Attribute.Intrinsic {
+		case traceql.IntrinsicDuration, traceql.IntrinsicStatus, traceql.IntrinsicKind:
+			conds = append(conds, c)
+		}
+	}
+	if len(conds) == 0 {
+		return nil
+	}
+	return func(f otlpwire.SpanFacts) bool {
+		for _, c := range conds {
+			var v traceql.Static
+			switch c.Attribute.Intrinsic {
+			case traceql.IntrinsicDuration:
+				d := int64(0)
+				if f.End >= f.Start {
+					d = int64(f.End - f.Start)
+				}
+				v = traceql.Static{Type: traceql.TypeDuration, N: d}
+			case traceql.IntrinsicStatus:
+				v = traceql.NewStatus(int64(f.StatusCode))
+			case traceql.IntrinsicKind:
+				v = traceql.NewKind(int64(f.Kind))
+			}
+			if !c.MatchValue(v) {
+				return false
+			}
+		}
+		return true
+	}
 }

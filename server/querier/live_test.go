@@ -66,6 +66,14 @@ func TestLiveFetcherMatchesMemoryFetcher(t *testing.T) {
 		`{ span:id != "0000000000000000" && name = "render" }`,
 		`{ span.http.response.status_code = "500" }`,
 		`{ name = "charge" } >> { name = "render" }`,
+		`{ duration > 150ms }`,
+		`{ duration < 1ms }`,
+		`{ kind = server && status != ok }`,
+		`{ status = unset && kind = internal }`,
+		`{ span:status = error && span:kind = client }`,
+		`{ kind != internal && duration >= 50ms && resource.service.name = "svc-3" }`,
+		`{ status = error } && { duration > 100ms }`,
+		`{ status = error || duration > 190ms }`,
 		`{ status = error } | by(resource.service.name) | count() > 1`,
 	}
 	q := New(nil, nil, nil, nil, Config{})
@@ -77,7 +85,7 @@ func TestLiveFetcherMatchesMemoryFetcher(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", query, err)
 			}
-			got, err := traceql.NewEngine().ExecuteSearch(ctx, query, q.liveFetcher(parts), opts)
+			got, err := traceql.NewEngine().ExecuteSearch(ctx, query, q.liveFetcher(parts, nil), opts)
 			if err != nil {
 				t.Fatalf("%s: %v", query, err)
 			}

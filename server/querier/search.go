@@ -193,11 +193,8 @@ func (r *searchRun) queryFailed(err error) {
 }
 
 func (r *searchRun) searchLive(ctx context.Context, traces []otlpwire.TraceParts) {
-	var bytes uint64
-	for _, t := range traces {
-		bytes += uint64(t.Size())
-	}
-	resp, err := r.q.engine().ExecuteSearchExpr(ctx, r.root, r.q.liveFetcher(traces), r.opts)
+	var bytes uint64 // of the traces the search examined
+	resp, err := r.q.engine().ExecuteSearchExpr(ctx, r.root, r.q.liveFetcher(traces, &bytes), r.opts)
 	if err != nil {
 		if canceled(ctx, err) {
 			return

@@ -368,7 +368,7 @@ func (q *Querier) liveTags(ctx context.Context, src tagSource, filter *traceql.R
 	if filter != nil {
 		// Only the traces that can match are decoded (see liveFetcher).
 		var err error
-		if m, err = q.matchSpans(ctx, filter, q.liveFetcher(traces), src); err != nil {
+		if m, err = q.matchSpans(ctx, filter, q.liveFetcher(traces, nil), src); err != nil {
 			return 0, err
 		}
 	}
