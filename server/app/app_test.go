@@ -69,6 +69,25 @@ func startApp(t *testing.T, extra ...string) (*App, string) {
 	return a, dir + "/traces"
 }
 
+// sdkTracer is a real OTel SDK tracer provider exporting over OTLP gRPC to
+// a's receiver, spans batched (sync false) or sent as they end; service ""
+// leaves the SDK's default resource.
+func sdkTracer(t *testing.T, a *App, service string, sync bool) *sdktrace.TracerProvider {
+	t.Helper()
+	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(a.ReceiverAddr("otlp/grpc")), otlptracegrpc.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := []sdktrace.TracerProviderOption{sdktrace.WithBatcher(exp)}
+	if sync {
+		opts = []sdktrace.TracerProviderOption{sdktrace.WithSyncer(exp)}
+	}
+	if service != "" {
+		opts = append(opts, sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", service))))
+	}
+	return sdktrace.NewTracerProvider(opts...)
+}
+
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
 	resp, err := http.Get(url)
@@ -92,11 +111,7 @@ func TestServeIngestsOTLPIntoBlocks(t *testing.T) {
 
 	// A real OTel SDK client over gRPC.
 	ctx := context.Background()
-	exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(a.ReceiverAddr("otlp/grpc")), otlptracegrpc.WithInsecure())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", "checkout"))))
+	tp := sdkTracer(t, a, "checkout", false)
 	tr := tp.Tracer("e2e")
 	var ids []trace.TraceID
 	for i := 0; i < 5; i++ {
@@ -191,11 +206,7 @@ func TestDistributorAndIngesterTargets(t *testing.T) {
 	dist, _ := startApp(t, "-target=distributor", "-ingester_client.address="+ing.GRPCAddr())
 
 	ctx := context.Background()
-	exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(dist.ReceiverAddr("otlp/grpc")), otlptracegrpc.WithInsecure())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	tp := sdkTracer(t, dist, "", true)
 	_, span := tp.Tracer("e2e").Start(ctx, "across processes")
 	span.End()
 	id := span.SpanContext().TraceID()
@@ -264,11 +275,7 @@ func grepLines(s, sub string) string {
 func TestQueryFrontendAndQuerierTargets(t *testing.T) {
 	writer, bucket := startApp(t)
 	ctx := context.Background()
-	exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(writer.ReceiverAddr("otlp/grpc")), otlptracegrpc.WithInsecure())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", "split"))))
+	tp := sdkTracer(t, writer, "split", true)
 	_, span := tp.Tracer("e2e").Start(ctx, "read elsewhere")
 	span.End()
 	id := span.SpanContext().TraceID()

@@ -8,11 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
-	"go.opentelemetry.io/otel/sdk/resource"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // TestSearchSeesTracesAcrossFlushes: searches running while the ingester
@@ -23,11 +18,7 @@ func TestSearchSeesTracesAcrossFlushes(t *testing.T) {
 	a, _ := startApp(t)
 	base := "http://" + a.HTTPAddr()
 	ctx := context.Background()
-	exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(a.ReceiverAddr("otlp/grpc")), otlptracegrpc.WithInsecure())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", "visible"))))
+	tp := sdkTracer(t, a, "visible", false)
 	const n = 30
 	for range n {
 		_, sp := tp.Tracer("t").Start(ctx, "op")

@@ -10,9 +10,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
-	"go.opentelemetry.io/otel/sdk/resource"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -80,11 +77,7 @@ func TestStreamingQuerierServe(t *testing.T) {
 	base := "http://" + a.HTTPAddr()
 
 	ctx := context.Background()
-	exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(a.ReceiverAddr("otlp/grpc")), otlptracegrpc.WithInsecure())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", "stream-e2e"))))
+	tp := sdkTracer(t, a, "stream-e2e", true)
 	const n = 4
 	for i := 0; i < n; i++ {
 		ctx, root := tp.Tracer("e2e").Start(ctx, "GET /stream", trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attribute.Int("attempt", i)))
