@@ -283,6 +283,18 @@ func (a *App) initIngester() (services.Service, error) {
 		}
 		return a.ing.Push(ctx, tenant, b)
 	}))
+	// On its own, the ingester answers the querier-internal job routes over
+	// its live data, and registers with the query frontend (when
+	// querier.frontend_worker.frontend_address is set), which then sends
+	// it the live part of every search, trace lookup and tag query.
+	var stopRegistering context.CancelFunc = func() {}
+	fe := a.cfg.Querier.FrontendWorker.FrontendAddress
+	if a.target() == Ingester {
+		live := querier.New(nil, liveSource{a}, a.log.With("module", "ingester"), a.reg, querier.Config{
+			MaxBytesPerTrace: func(t string) int { return a.ovr.For(t).MaxBytesPerTrace },
+		})
+		frontend.RegisterQuerierAPI(a.server.HTTP, frontend.NewWorker(live, a.cfg.Querier), a.cfg.Auth.Header)
+	}
 	return services.NewIdleService(func(ctx context.Context) error {
 		w, err := wal.Open(a.cfg.Storage.Trace.WAL)
 		if err != nil {
@@ -311,8 +323,14 @@ func (a *App) initIngester() (services.Service, error) {
 			}
 		})
 		in.Start()
+		if a.target() == Ingester && fe != "" {
+			var rctx context.Context
+			rctx, stopRegistering = context.WithCancel(context.Background())
+			go frontend.RegisterIngesterWithFrontend(rctx, fe, a.server.HTTPListenAddr().String(), a.log.With("module", "ingester"))
+		}
 		return nil
 	}, func(error) error {
+		stopRegistering()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		err := a.ing.Stop(ctx)

@@ -21,6 +21,9 @@ import (
 
 const (
 	registerMethod = "/tempoctl.frontend.v1.Frontend/RegisterQuerier"
+	// An ingester in its own process registers the same way and is sent
+	// the live parts of jobs.
+	registerIngesterMethod = "/tempoctl.frontend.v1.Frontend/RegisterIngester"
 	// RegisterInterval is how often a querier renews its registration; a
 	// frontend forgets one not renewed for three intervals.
 	RegisterInterval = 5 * time.Second
@@ -28,6 +31,7 @@ const (
 
 type registrar interface {
 	Register(addr string)
+	RegisterIngester(addr string)
 }
 
 // RegisterQuerierService serves the registration on a gRPC server: each
@@ -37,36 +41,52 @@ func RegisterQuerierService(s grpc.ServiceRegistrar, r *Remote) {
 	s.RegisterService(&grpc.ServiceDesc{
 		ServiceName: "tempoctl.frontend.v1.Frontend",
 		HandlerType: (*registrar)(nil),
-		Methods: []grpc.MethodDesc{{
-			MethodName: "RegisterQuerier",
-			Handler: func(srv any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
-				in := &wrapperspb.StringValue{}
-				if err := dec(in); err != nil {
-					return nil, err
-				}
-				addr := in.GetValue()
-				host, port, err := net.SplitHostPort(addr)
-				if err != nil {
-					return nil, err
-				}
-				if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-					if p, ok := peer.FromContext(ctx); ok {
-						if ph, _, err := net.SplitHostPort(p.Addr.String()); err == nil {
-							addr = net.JoinHostPort(ph, port)
-						}
-					}
-				}
-				srv.(registrar).Register(addr)
-				return &emptypb.Empty{}, nil
-			},
-		}},
+		Methods: []grpc.MethodDesc{
+			{MethodName: "RegisterQuerier", Handler: registerHandler(registrar.Register)},
+			{MethodName: "RegisterIngester", Handler: registerHandler(registrar.RegisterIngester)},
+		},
 		Metadata: "tempoctl/frontend.proto",
 	}, r)
+}
+
+// registerHandler decodes a registration and passes the caller's HTTP
+// address to register (an unspecified host replaced by the caller's).
+func registerHandler(register func(registrar, string)) grpc.MethodHandler {
+	return func(srv any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
+		in := &wrapperspb.StringValue{}
+		if err := dec(in); err != nil {
+			return nil, err
+		}
+		addr := in.GetValue()
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+			if p, ok := peer.FromContext(ctx); ok {
+				if ph, _, err := net.SplitHostPort(p.Addr.String()); err == nil {
+					addr = net.JoinHostPort(ph, port)
+				}
+			}
+		}
+		register(srv.(registrar), addr)
+		return &emptypb.Empty{}, nil
+	}
 }
 
 // RegisterWithFrontend renews this querier's registration (its HTTP
 // host:port) at the frontend's gRPC address until ctx ends.
 func RegisterWithFrontend(ctx context.Context, frontendAddr, httpAddr string, log *slog.Logger) error {
+	return registerLoop(ctx, registerMethod, frontendAddr, httpAddr, log)
+}
+
+// RegisterIngesterWithFrontend is RegisterWithFrontend for an ingester in
+// its own process: the frontend sends it the live parts of jobs.
+func RegisterIngesterWithFrontend(ctx context.Context, frontendAddr, httpAddr string, log *slog.Logger) error {
+	return registerLoop(ctx, registerIngesterMethod, frontendAddr, httpAddr, log)
+}
+
+func registerLoop(ctx context.Context, method, frontendAddr, httpAddr string, log *slog.Logger) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -78,7 +98,7 @@ func RegisterWithFrontend(ctx context.Context, frontendAddr, httpAddr string, lo
 	failing := false
 	for {
 		cctx, cancel := context.WithTimeout(ctx, RegisterInterval)
-		err := conn.Invoke(cctx, registerMethod, wrapperspb.String(httpAddr), &emptypb.Empty{})
+		err := conn.Invoke(cctx, method, wrapperspb.String(httpAddr), &emptypb.Empty{})
 		cancel()
 		switch {
 		case err != nil && ctx.Err() == nil && !failing:

@@ -35,6 +35,9 @@ type Remote struct {
 	mu       sync.Mutex
 	queriers map[string]time.Time // base URL → registration expiry
 	next     int
+	// ingesters hold the live data (ingesters in their own processes);
+	// live parts of jobs go to every one of them.
+	ingesters map[string]time.Time
 }
 
 // NewRemote returns a Remote; a registration lasts ttl.
@@ -43,7 +46,30 @@ func NewRemote(fallback Executor, tenantHeader string, ttl time.Duration) *Remot
 		tenantHeader = "X-Scope-OrgID"
 	}
 	return &Remote{fallback: fallback, tenantHeader: tenantHeader, ttl: ttl, now: time.Now,
-		hc: &http.Client{Timeout: 5 * time.Minute}, queriers: map[string]time.Time{}}
+		hc: &http.Client{Timeout: 5 * time.Minute}, queriers: map[string]time.Time{}, ingesters: map[string]time.Time{}}
+}
+
+// RegisterIngester adds or renews the ingester at addr (host:port of its
+// HTTP), which answers jobs over its live data.
+func (r *Remote) RegisterIngester(addr string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ingesters["http://"+addr] = r.now().Add(r.ttl)
+}
+
+// Ingesters lists the registered ingesters' base URLs.
+func (r *Remote) Ingesters() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.now()
+	var out []string
+	for u, exp := range r.ingesters {
+		if exp.After(now) {
+			out = append(out, u)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Register adds or renews the querier at addr (host:port of its HTTP).
@@ -80,11 +106,13 @@ func (r *Remote) pick() string {
 	return qs[r.next%len(qs)]
 }
 
-// drop forgets a querier that did not answer (it registers again when back).
+// drop forgets a querier or ingester that did not answer (it registers
+// again when back).
 func (r *Remote) drop(base string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.queriers, base)
+	delete(r.ingesters, base)
 }
 
 // unreachable is a querier that could not be reached; the job can be
@@ -131,6 +159,39 @@ func (r *Remote) get(ctx context.Context, base, path, tenant string, p url.Value
 
 // RunSearchJob implements Executor.
 func (r *Remote) RunSearchJob(ctx context.Context, req querier.SearchRequest, job querier.SearchJob) (*traceql.SearchResponse, error) {
+	if ings := r.Ingesters(); job.Live && len(ings) > 0 {
+		// The live part from the ingesters, the blocks from a querier.
+		p := url.Values{}
+		encodeSearchRequest(req, p)
+		p.Set("mode", querier.ModeIngesters)
+		out := &traceql.SearchResponse{Metrics: &traceql.SearchMetrics{}}
+		merged := querier.NewMerger()
+		add := func(resp *traceql.SearchResponse) {
+			merged.Add(resp.Traces)
+			if m := resp.Metrics; m != nil {
+				out.Metrics.InspectedTraces += m.InspectedTraces
+				out.Metrics.InspectedBytes += m.InspectedBytes
+				out.Metrics.InspectedSpans += m.InspectedSpans
+			}
+		}
+		for _, base := range ings {
+			var resp traceql.SearchResponse
+			if err := r.get(ctx, base, routeJobSearch, req.Tenant, p, &resp); err != nil {
+				return nil, err
+			}
+			add(&resp)
+		}
+		if len(job.Blocks) > 0 {
+			job.Live, job.LiveTraces = false, nil
+			resp, err := r.RunSearchJob(ctx, req, job)
+			if err != nil {
+				return nil, err
+			}
+			add(resp)
+		}
+		out.Traces = merged.Traces(req.Limit)
+		return out, nil
+	}
 	base := r.pick()
 	if base == "" {
 		return r.fallback.RunSearchJob(ctx, req, job)
@@ -180,10 +241,38 @@ func cloneValues(v url.Values) url.Values {
 
 // FindTraceByIDShard implements Executor.
 func (r *Remote) FindTraceByIDShard(ctx context.Context, req querier.TraceByIDRequest) (*querier.TraceByIDResult, error) {
+	if ings := r.Ingesters(); len(ings) > 0 && req.Mode != querier.ModeBlocks {
+		// The live parts from the ingesters, the blocks' from a querier.
+		var results []*querier.TraceByIDResult
+		live := req
+		live.Mode, live.BlockStart, live.BlockEnd = querier.ModeIngesters, [16]byte{}, [16]byte{}
+		for _, base := range ings {
+			res, err := r.traceByIDOn(ctx, base, live)
+			if err != nil {
+				return nil, err
+			}
+			results = append(results, res)
+		}
+		if req.Mode != querier.ModeIngesters {
+			blocks := req
+			blocks.Mode = querier.ModeBlocks
+			res, err := r.FindTraceByIDShard(ctx, blocks)
+			if err != nil {
+				return nil, err
+			}
+			results = append(results, res)
+		}
+		return combineShards(results), nil
+	}
 	base := r.pick()
 	if base == "" {
 		return r.fallback.FindTraceByIDShard(ctx, req)
 	}
+	return r.traceByIDOn(ctx, base, req)
+}
+
+// traceByIDOn runs a trace-by-ID job on the querier or ingester at base.
+func (r *Remote) traceByIDOn(ctx context.Context, base string, req querier.TraceByIDRequest) (*querier.TraceByIDResult, error) {
 	p := url.Values{}
 	if req.Mode != "" {
 		p.Set("mode", req.Mode)
@@ -215,7 +304,22 @@ func (r *Remote) FindTraceByIDShard(ctx context.Context, req querier.TraceByIDRe
 
 // TagNames implements Executor.
 func (r *Remote) TagNames(ctx context.Context, req querier.TagsRequest) (*querier.TagsResult, error) {
-	base := r.pick()
+	res, err := r.tagNamesOn(ctx, r.pick(), req)
+	if err != nil {
+		return nil, err
+	}
+	for _, base := range r.Ingesters() {
+		live, err := r.tagNamesOn(ctx, base, req)
+		if err != nil {
+			return nil, err
+		}
+		res = mergeTagNames(req.Limit, res, live)
+	}
+	return res, nil
+}
+
+// tagNamesOn asks the querier or ingester at base ("": the fallback).
+func (r *Remote) tagNamesOn(ctx context.Context, base string, req querier.TagsRequest) (*querier.TagsResult, error) {
 	if base == "" {
 		return r.fallback.TagNames(ctx, req)
 	}
@@ -237,7 +341,22 @@ func (r *Remote) TagNames(ctx context.Context, req querier.TagsRequest) (*querie
 
 // TagValues implements Executor.
 func (r *Remote) TagValues(ctx context.Context, req querier.TagValuesRequest) (*querier.TagValuesResult, error) {
-	base := r.pick()
+	res, err := r.tagValuesOn(ctx, r.pick(), req)
+	if err != nil {
+		return nil, err
+	}
+	for _, base := range r.Ingesters() {
+		live, err := r.tagValuesOn(ctx, base, req)
+		if err != nil {
+			return nil, err
+		}
+		res = mergeTagValues(req.Limit, res, live)
+	}
+	return res, nil
+}
+
+// tagValuesOn asks the querier or ingester at base ("": the fallback).
+func (r *Remote) tagValuesOn(ctx context.Context, base string, req querier.TagValuesRequest) (*querier.TagValuesResult, error) {
 	if base == "" {
 		return r.fallback.TagValues(ctx, req)
 	}
