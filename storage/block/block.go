@@ -29,7 +29,7 @@ type Config struct {
 	MaxBlockBytes       uint64                   `yaml:"-"`                             // for Builder splitting; 0 = unlimited
 	ReplicationFactor   uint32                   `yaml:"-"`                             // written to meta; tempoctl writes 1
 	CompactionLevel     uint32                   `yaml:"-"`                             // written to meta
-	PageSizeBytes       int                      `yaml:"-"`                             // page buffer; 0 = 256 KiB (small in tests to get many pages)
+	PageSizeBytes       int                      `yaml:"-"`                             // page buffer; 0 = 64 KiB (small in tests to get many pages)
 	// KeepDataIn keeps a copy of each written data.parquet under this
 	// directory, laid out as a local backend (see vparquet.WriterConfig).
 	KeepDataIn string `yaml:"-"`
