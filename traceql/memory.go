@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"runtime"
+	"sync"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -23,9 +25,10 @@ type MemoryFetcher struct {
 }
 
 // NewLazyMemoryFetcher serves n traces that load decodes on demand, so a
-// search that stops at its limit decodes only what it reads. load may
-// return false to skip a trace it can tell does not match req. Each trace
-// must be whole (its parts combined).
+// search that stops at its limit decodes little more than it reads. load
+// may return false to skip a trace it can tell does not match req. Each
+// trace must be whole (its parts combined). load is called from several
+// goroutines at once (traces are loaded ahead, one goroutine per core).
 func NewLazyMemoryFetcher(n int, load func(i int, req FetchRequest) (model.TraceID, ptrace.Traces, bool)) *MemoryFetcher {
 	return &MemoryFetcher{n: n, load: load}
 }
@@ -211,6 +214,41 @@ type memIter struct {
 	f   *MemoryFetcher
 	req FetchRequest
 	i   int
+
+	// Lazy traces are loaded ahead in rounds, one goroutine per core:
+	// ahead[k] is trace i+k (nil: skipped by the loader). Rounds start
+	// small, so a search stopping at its limit loads little more than it
+	// reads, and double up to maxRound.
+	ahead []*memTrace
+	round int
+}
+
+const maxRound = 256
+
+// loadAhead loads the next round of lazy traces concurrently. The loader
+// must be safe for concurrent use.
+func (it *memIter) loadAhead() {
+	it.round = min(max(2*it.round, 4), maxRound)
+	n := min(it.round, it.f.n-it.i)
+	it.ahead = it.ahead[:0]
+	for range n {
+		it.ahead = append(it.ahead, nil)
+	}
+	from := it.i
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := w; k < n; k += workers {
+				if id, td, ok := it.f.load(from+k, it.req); ok {
+					it.ahead[k] = newMemTrace(id, td)
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func (it *memIter) Next(ctx context.Context) (*Spanset, error) {
@@ -224,12 +262,14 @@ func (it *memIter) Next(ctx context.Context) (*Spanset, error) {
 		}
 		var t *memTrace
 		if it.f.load != nil {
-			id, td, ok := it.f.load(it.i, it.req)
+			if len(it.ahead) == 0 {
+				it.loadAhead()
+			}
+			t, it.ahead = it.ahead[0], it.ahead[1:]
 			it.i++
-			if !ok {
+			if t == nil {
 				continue
 			}
-			t = newMemTrace(id, td)
 		} else {
 			t = it.f.traces[it.i]
 			it.i++

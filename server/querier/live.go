@@ -1,6 +1,8 @@
 package querier
 
 import (
+	"sync/atomic"
+
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tempoctl/tempoctl/model"
@@ -18,7 +20,7 @@ func (q *Querier) liveFetcher(traces []otlpwire.TraceParts, inspected *uint64) *
 	return traceql.NewLazyMemoryFetcher(len(traces), func(i int, req traceql.FetchRequest) (model.TraceID, ptrace.Traces, bool) {
 		t := traces[i]
 		if inspected != nil {
-			*inspected += uint64(t.Size())
+			atomic.AddUint64(inspected, uint64(t.Size()))
 		}
 		if !inTimeRange(t, req) {
 			return t.ID, ptrace.Traces{}, false
