@@ -1,7 +1,9 @@
 package querier
 
 import (
+	"context"
 	"math"
+	"runtime"
 	"sync"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -141,4 +143,46 @@ func (bt *batchTags) valuesFor(q *Querier, b *otlpwire.Batch, t valueTarget) []T
 	}
 	bt.mu.Unlock()
 	return vs
+}
+
+// batchTagsOf serves an unfiltered tag query from the live batches: in
+// rounds of a few batches per core, read concurrently and added to c in
+// order, stopping between rounds once c is full. It returns the bytes of the
+// batches used.
+func (q *Querier) batchTagsOf(ctx context.Context, src tagSource, traces []otlpwire.TraceParts, c *collector, read func(*batchTags, *otlpwire.Batch) func()) uint64 {
+	batches, entries := q.liveBatches(src.Tenant, traces)
+	var bytes uint64
+	workers := runtime.GOMAXPROCS(0)
+	round := 16 * workers
+	applies := make([]func(), round)
+	for lo := 0; lo < len(batches) && !c.done() && ctx.Err() == nil; lo += round {
+		hi := min(lo+round, len(batches))
+		var wg sync.WaitGroup
+		next := make(chan int)
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					bt, b := entries[i], batches[i]
+					applies[i-lo] = nil
+					if bt.load(q, b) && overlapsRange(bt.start, bt.end, src) {
+						applies[i-lo] = read(bt, b)
+					}
+				}
+			}()
+		}
+		for i := lo; i < hi; i++ {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		for i := lo; i < hi; i++ {
+			if apply := applies[i-lo]; apply != nil {
+				apply()
+				bytes += uint64(len(batches[i].Raw))
+			}
+		}
+	}
+	return bytes
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -326,44 +325,10 @@ func overlapsRange(start, end uint64, src tagSource) bool {
 
 func (q *Querier) liveTags(ctx context.Context, src tagSource, filter *traceql.RootExpr, c *collector, scan tagScan) (uint64, error) {
 	traces := q.live.Traces(src.Tenant)
-	var bytes uint64
 	if filter == nil && scan.batch != nil {
-		batches, entries := q.liveBatches(src.Tenant, traces)
-		// In rounds of a few batches per core: read concurrently, added in
-		// order, stopping between rounds once the collector is full.
-		round := 16 * runtime.GOMAXPROCS(0)
-		applies := make([]func(), round)
-		for lo := 0; lo < len(batches) && !c.done() && ctx.Err() == nil; lo += round {
-			hi := min(lo+round, len(batches))
-			var wg sync.WaitGroup
-			next := make(chan int)
-			for range runtime.GOMAXPROCS(0) {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := range next {
-						bt, b := entries[i], batches[i]
-						applies[i-lo] = nil
-						if bt.load(q, b) && overlapsRange(bt.start, bt.end, src) {
-							applies[i-lo] = scan.batch(bt, b)
-						}
-					}
-				}()
-			}
-			for i := lo; i < hi; i++ {
-				next <- i
-			}
-			close(next)
-			wg.Wait()
-			for i := lo; i < hi; i++ {
-				if apply := applies[i-lo]; apply != nil {
-					apply()
-					bytes += uint64(len(batches[i].Raw))
-				}
-			}
-		}
-		return bytes, ctx.Err()
+		return q.batchTagsOf(ctx, src, traces, c, scan.batch), ctx.Err()
 	}
+	var bytes uint64
 	var m matches
 	if filter != nil {
 		// Only the traces that can match are decoded (see liveFetcher).
