@@ -90,14 +90,28 @@ func idOf(t testing.TB, td ptrace.Traces) model.TraceID {
 type fakeLive struct {
 	mu     sync.Mutex
 	traces map[string][]ptrace.Traces
+	// parts are the traces encoded, kept until the next add (as an
+	// ingester's requests stay the same bytes while live).
+	parts map[string][]otlpwire.TraceParts
 }
 
-func newFakeLive() *fakeLive { return &fakeLive{traces: map[string][]ptrace.Traces{}} }
+func newFakeLive() *fakeLive {
+	return &fakeLive{traces: map[string][]ptrace.Traces{}, parts: map[string][]otlpwire.TraceParts{}}
+}
 
 func (f *fakeLive) add(tenant string, td ptrace.Traces) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.traces[tenant] = append(f.traces[tenant], td)
+	delete(f.parts, tenant)
+}
+
+// flush drops the tenant's live traces, as an ingester's flush does.
+func (f *fakeLive) flush(tenant string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.traces, tenant)
+	delete(f.parts, tenant)
 }
 
 func (f *fakeLive) FindTraceByID(tenant string, id model.TraceID) (ptrace.Traces, bool) {
@@ -118,10 +132,14 @@ func (f *fakeLive) FindTraceByID(tenant string, id model.TraceID) (ptrace.Traces
 func (f *fakeLive) Traces(tenant string) []otlpwire.TraceParts {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if out, ok := f.parts[tenant]; ok {
+		return out
+	}
 	out, err := otlpwire.PartsOf(f.traces[tenant]...)
 	if err != nil {
 		panic(err)
 	}
+	f.parts[tenant] = out
 	return out
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"math"
 	"runtime"
+	"strings"
 	"sync"
+	"weak"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
@@ -36,10 +38,11 @@ const (
 	maxCachedTargets = 16
 )
 
-// liveTagCache holds one tenant's batches.
+// liveTagCache holds one tenant's batches. Keys are weak: the cache never
+// keeps a flushed request's bytes alive.
 type liveTagCache struct {
 	mu sync.Mutex
-	m  map[*otlpwire.Batch]*batchTags
+	m  map[weak.Pointer[otlpwire.Batch]]*batchTags
 }
 
 // liveBatches returns the distinct batches of the tenant's live traces, in
@@ -49,34 +52,35 @@ func (q *Querier) liveBatches(tenant string, traces []otlpwire.TraceParts) ([]*o
 	q.tagCacheMu.Lock()
 	tc := q.tagCache[tenant]
 	if tc == nil {
-		tc = &liveTagCache{m: map[*otlpwire.Batch]*batchTags{}}
+		tc = &liveTagCache{m: map[weak.Pointer[otlpwire.Batch]]*batchTags{}}
 		q.tagCache[tenant] = tc
 	}
 	q.tagCacheMu.Unlock()
 
-	seen := map[*otlpwire.Batch]bool{}
+	seen := map[weak.Pointer[otlpwire.Batch]]bool{}
 	var batches []*otlpwire.Batch
 	for _, t := range traces {
 		for _, p := range t.Parts {
-			if !seen[p.B] {
-				seen[p.B] = true
+			if w := weak.Make(p.B); !seen[w] {
+				seen[w] = true
 				batches = append(batches, p.B)
 			}
 		}
 	}
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
-	for b := range tc.m {
-		if !seen[b] {
-			delete(tc.m, b)
+	for w := range tc.m {
+		if !seen[w] {
+			delete(tc.m, w) // flushed since
 		}
 	}
 	entries := make([]*batchTags, len(batches))
 	for i, b := range batches {
-		bt := tc.m[b]
+		w := weak.Make(b)
+		bt := tc.m[w]
 		if bt == nil {
 			bt = &batchTags{}
-			tc.m[b] = bt
+			tc.m[w] = bt
 		}
 		entries[i] = bt
 	}
@@ -105,6 +109,11 @@ func (bt *batchTags) load(q *Querier, b *otlpwire.Batch) bool {
 		c := newCollector(math.MaxInt, 0, 0)
 		namesOf(td, nil, all, c)
 		bt.names = c.sortedNames()
+		for _, names := range bt.names {
+			for i, n := range names {
+				names[i] = strings.Clone(n) // no string keeps the request's bytes alive
+			}
+		}
 		bt.ok = true
 	})
 	return bt.ok
@@ -127,6 +136,9 @@ func (bt *batchTags) valuesFor(q *Querier, b *otlpwire.Batch, t valueTarget) []T
 	c := newCollector(math.MaxInt, 0, 0)
 	valuesOf(td, nil, t, c)
 	vs = c.sortedValues()
+	for i := range vs {
+		vs[i].Value = strings.Clone(vs[i].Value) // as for names
+	}
 	if ok {
 		return vs // known to be too many to keep
 	}

@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"runtime"
 	"testing"
 	"time"
+	"weak"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tempoctl/tempoctl/internal/tracegen"
+	"github.com/tempoctl/tempoctl/model/otlpwire"
 	"github.com/tempoctl/tempoctl/traceql"
 )
 
@@ -100,5 +103,64 @@ func TestLiveTagsFromBatches(t *testing.T) {
 		Start: first.Add(-2 * time.Hour), End: first.Add(-time.Hour)})
 	if err != nil || len(res.Values) != 0 {
 		t.Errorf("a window before the data: %v %v", res.Values, err)
+	}
+}
+
+// TestLiveTagCacheHoldsNoRequest: the per-request tag cache is reused while
+// the requests are live, and neither keeps a flushed request alive nor its
+// entry once a later query sees it gone.
+func TestLiveTagCacheHoldsNoRequest(t *testing.T) {
+	live := newFakeLive()
+	g := tracegen.New(4, tracegen.Config{})
+	for range 5 {
+		batch := ptrace.NewTraces()
+		for range 4 {
+			_, td := g.Trace()
+			td.ResourceSpans().MoveAndAppendTo(batch.ResourceSpans())
+		}
+		live.add("acme", batch)
+	}
+	q := New(nil, live, nil, nil, Config{})
+	ctx := context.Background()
+	names := func() int {
+		res, err := q.TagNames(ctx, TagsRequest{Tenant: "acme", Scope: ScopeSpan})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(res.Scopes[ScopeSpan])
+	}
+	if names() == 0 {
+		t.Fatal("no names")
+	}
+	cache := q.tagCache["acme"]
+	if len(cache.m) != 5 {
+		t.Fatalf("%d batches cached, want 5", len(cache.m))
+	}
+	first := map[*batchTags]bool{}
+	for _, bt := range cache.m {
+		first[bt] = true
+	}
+	names()
+	for _, bt := range cache.m {
+		if !first[bt] {
+			t.Fatal("a live request was read again instead of from the cache")
+		}
+	}
+	// Flushed: the requests can be collected, and the next query drops
+	// their entries.
+	var keys []weak.Pointer[otlpwire.Batch]
+	for w := range cache.m {
+		keys = append(keys, w)
+	}
+	live.flush("acme")
+	runtime.GC()
+	runtime.GC()
+	for _, w := range keys {
+		if w.Value() != nil {
+			t.Error("the cache keeps a flushed request alive")
+		}
+	}
+	if n := names(); n != 0 || len(cache.m) != 0 {
+		t.Errorf("after the flush: %d names, %d cache entries", n, len(cache.m))
 	}
 }
