@@ -66,7 +66,7 @@ func runServe(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return usageError{err}
 	}
-	setGCPercent()
+	setGCPercent(cfg.Target)
 	a, err := app.New(cfg, raw, log, app.BuildInfo{Version: version, Revision: commit, BuildDate: date, GoVersion: runtime.Version()})
 	if err != nil {
 		return usageError{err}
@@ -74,14 +74,19 @@ func runServe(cmd *cobra.Command, args []string) error {
 	return a.Run(cmd.Context(), nil)
 }
 
-// serveGCPercent is the GC target unless GOGC says otherwise. The ingester's
-// heap is mostly request bytes without pointers, so collecting more often
-// costs little CPU and keeps peak RSS about a seventh lower under load.
+// serveGCPercent is the GC target of processes running an ingester unless
+// GOGC says otherwise. The ingester's heap is mostly request bytes without
+// pointers, so collecting more often costs little CPU and keeps peak RSS
+// about a seventh lower under load. Query-only targets keep Go's default:
+// there a collection cycle competes with the lookups for the cores.
 const serveGCPercent = 50
 
-func setGCPercent() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(serveGCPercent)
+func setGCPercent(target string) {
+	switch target {
+	case "", "all", "ingester":
+		if os.Getenv("GOGC") == "" {
+			debug.SetGCPercent(serveGCPercent)
+		}
 	}
 }
 
