@@ -1,9 +1,13 @@
 package querier
 
 import (
+	"encoding/binary"
+	"math"
+	"sync"
 	"sync/atomic"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/tempoctl/tempoctl/model"
 	"github.com/tempoctl/tempoctl/model/otlpwire"
@@ -17,25 +21,40 @@ import (
 //
 // inspected, when set, adds up the bytes of the traces examined.
 func (q *Querier) liveFetcher(traces []otlpwire.TraceParts, inspected *uint64) *traceql.MemoryFetcher {
+	// What a trace must hold, worked out once from the request (the loader
+	// runs for every trace, on several goroutines).
+	var (
+		once sync.Once
+		need [][][]byte
+		pre  func(otlpwire.SpanFacts) bool
+	)
 	return traceql.NewLazyMemoryFetcher(len(traces), func(i int, req traceql.FetchRequest) (model.TraceID, ptrace.Traces, bool) {
+		once.Do(func() { need, pre = requiredBytes(req), spanPrecheck(req) })
 		t := traces[i]
 		if inspected != nil {
 			atomic.AddUint64(inspected, uint64(t.Size()))
 		}
-		if !inTimeRange(t, req) {
-			return t.ID, ptrace.Traces{}, false
-		}
-		for _, lit := range requiredStrings(req) {
-			if !t.Contains(lit) {
-				return t.ID, ptrace.Traces{}, false
-			}
-		}
-		if pre := spanPrecheck(req); pre != nil && !t.AnySpan(pre) {
+		if !inTimeRange(t, req) || !holdsOneOfEach(t, need) || pre != nil && !t.AnySpan(pre) {
 			return t.ID, ptrace.Traces{}, false
 		}
 		td, ok := q.decodeLive(t)
 		return t.ID, td, ok
 	})
+}
+
+// holdsOneOfEach reports whether t's bytes hold one byte string of every
+// list in need.
+func holdsOneOfEach(t otlpwire.TraceParts, need [][][]byte) bool {
+next:
+	for _, alts := range need {
+		for _, b := range alts {
+			if t.Contains(b) {
+				continue next
+			}
+		}
+		return false
+	}
+	return true
 }
 
 // decodeLive decodes a live trace, duplicate spans (a client's retry)
@@ -57,28 +76,78 @@ func inTimeRange(t otlpwire.TraceParts, req traceql.FetchRequest) bool {
 	return (req.EndTimeUnixNanos == 0 || start <= req.EndTimeUnixNanos) && (req.StartTimeUnixNanos == 0 || end >= req.StartTimeUnixNanos)
 }
 
-// requiredStrings are the string literals every matching span must hold as
-// a value (conditions all required, = on a string): a trace without one of
-// them in its bytes cannot match. Only attributes and the intrinsics whose
-// values are stored as the strings themselves count (IDs are compared as
-// hex, not as their bytes).
-func requiredStrings(req traceql.FetchRequest) [][]byte {
+// requiredBytes lists, per condition every matching span must pass (all
+// required, =), the byte strings one of which a trace must hold to match:
+// a string literal itself (attributes and the intrinsics stored as the
+// string; IDs are compared as hex, not as their bytes); a number as the
+// OTLP AnyValue fields that hold it (int_value, or double_value of the same
+// number: TraceQL compares numbers across the two); a boolean as
+// bool_value. A trace lacking all of a condition's byte strings cannot
+// match.
+func requiredBytes(req traceql.FetchRequest) [][][]byte {
 	if !req.AllConditions {
 		return nil
 	}
-	var out [][]byte
+	var out [][][]byte
 	for _, c := range req.Conditions {
-		if c.Op != traceql.OpEqual || len(c.Operands) != 1 || c.Operands[0].Type != traceql.TypeString {
+		if c.Op != traceql.OpEqual || len(c.Operands) != 1 {
 			continue
 		}
+		v := c.Operands[0]
 		switch c.Attribute.Intrinsic {
-		case traceql.IntrinsicNone, traceql.IntrinsicName, traceql.IntrinsicStatusMessage,
-			traceql.IntrinsicTraceRootSpan, traceql.IntrinsicTraceRootService, traceql.IntrinsicEventName,
+		case traceql.IntrinsicName, traceql.IntrinsicStatusMessage, traceql.IntrinsicTraceRootSpan,
+			traceql.IntrinsicTraceRootService, traceql.IntrinsicEventName,
 			traceql.IntrinsicInstrumentationName, traceql.IntrinsicInstrumentationVersion:
-			out = append(out, []byte(c.Operands[0].S))
+			if v.Type == traceql.TypeString {
+				out = append(out, [][]byte{[]byte(v.S)})
+			}
+		case traceql.IntrinsicNone:
+			if alts := anyValueBytes(v); alts != nil {
+				out = append(out, alts)
+			}
 		}
 	}
 	return out
+}
+
+// anyValueBytes are the encodings of an OTLP AnyValue equal to v (nil:
+// none worth requiring).
+func anyValueBytes(v traceql.Static) [][]byte {
+	const intTag, doubleTag, boolTag = 3<<3 | 0, 4<<3 | 1, 2<<3 | 0
+	double := func(f float64) []byte {
+		return binary.LittleEndian.AppendUint64([]byte{doubleTag}, math.Float64bits(f))
+	}
+	var alts [][]byte
+	switch v.Type {
+	case traceql.TypeString:
+		return [][]byte{[]byte(v.S)}
+	case traceql.TypeBoolean:
+		b := byte(0)
+		if v.B {
+			b = 1
+		}
+		return [][]byte{{boolTag, b}}
+	case traceql.TypeInt:
+		alts = append(alts, protowire.AppendVarint([]byte{intTag}, uint64(v.N)), double(float64(v.N)))
+		if v.N == 0 {
+			alts = append(alts, double(math.Copysign(0, -1)))
+		}
+	case traceql.TypeFloat:
+		f := v.F
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil
+		}
+		alts = append(alts, double(f))
+		if f == math.Trunc(f) && math.Abs(f) < 1<<63 {
+			alts = append(alts, protowire.AppendVarint([]byte{intTag}, uint64(int64(f))))
+		}
+		if f == 0 {
+			alts = append(alts, double(math.Copysign(0, -1)), double(0))
+		}
+	default:
+		return nil
+	}
+	return alts
 }
 
 // spanPrecheck tests the conditions on a span's duration, status and kind,

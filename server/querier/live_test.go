@@ -74,6 +74,19 @@ func TestLiveFetcherMatchesMemoryFetcher(t *testing.T) {
 		`{ kind != internal && duration >= 50ms && resource.service.name = "svc-3" }`,
 		`{ status = error } && { duration > 100ms }`,
 		`{ status = error || duration > 190ms }`,
+		`{ span.http.response.status_code = 500 }`,
+		`{ span.http.response.status_code = 999 }`,
+		`{ span.http.response.status_code = 404.0 }`,
+		`{ span.load = 0.5 }`,
+		`{ span.ints = 2 }`,
+		`{ span.ints = 2.0 && span.cache.hit = false }`,
+		`{ span.floats = -2.25 }`,
+		`{ span.cache.hit = true && resource.host.cpus = 4 }`,
+		`{ span.server.port = 443 }`,
+		`{ span.server.address = 1.5 }`,
+		`{ span.bools = false }`,
+		`{ instrumentation.sampled = true }`,
+		`{ event.n = 0 }`,
 		`{ status = error } | by(resource.service.name) | count() > 1`,
 	}
 	q := New(nil, nil, nil, nil, Config{})
@@ -99,10 +112,10 @@ func TestLiveFetcherMatchesMemoryFetcher(t *testing.T) {
 	}
 }
 
-// TestRequiredStringsSkipTraces: a string no trace holds rules every trace
-// out before decoding; conditions that are not all required, not equality,
-// or on IDs (compared as hex) require nothing.
-func TestRequiredStringsSkipTraces(t *testing.T) {
+// TestRequiredBytesSkipTraces: a value no trace holds rules every trace out
+// before decoding; conditions that are not all required, not equality, or
+// on IDs (compared as hex) require nothing.
+func TestRequiredBytesSkipTraces(t *testing.T) {
 	g := tracegen.New(5, tracegen.Config{})
 	var tds []ptrace.Traces
 	for range 50 {
@@ -115,7 +128,7 @@ func TestRequiredStringsSkipTraces(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		query    string
-		required int  // literals
+		required int  // conditions that require bytes
 		any      bool // some trace passes the pre-check
 	}{
 		{`{ resource.service.name = "nope" }`, 1, false},
@@ -124,24 +137,24 @@ func TestRequiredStringsSkipTraces(t *testing.T) {
 		{`{ name != "charge" }`, 0, true},
 		{`{ name =~ "char.*" }`, 0, true},
 		{`{ trace:id = "00112233445566778899aabbccddeeff" }`, 0, true},
-		{`{ span.http.response.status_code = 500 }`, 0, true},
+		{`{ span.http.response.status_code = 500 }`, 1, true},
+		{`{ span.http.response.status_code = 999 }`, 1, false},
+		{`{ span.http.response.status_code = 500.0 }`, 1, true},
+		{`{ span.http.response.status_code = 404.5 }`, 1, false},
+		{`{ span.cache.hit = true }`, 1, true},
+		{`{ span.http.response.status_code > 999 }`, 0, true},
 	} {
 		root, err := traceql.Parse(tc.query)
 		if err != nil {
 			t.Fatal(err)
 		}
-		req := traceql.BuildFetchRequest(root)
-		lits := requiredStrings(req)
-		if len(lits) != tc.required {
-			t.Errorf("%s: %d required strings %q, want %d", tc.query, len(lits), lits, tc.required)
+		need := requiredBytes(traceql.BuildFetchRequest(root))
+		if len(need) != tc.required {
+			t.Errorf("%s: %d required, want %d", tc.query, len(need), tc.required)
 		}
 		passed := 0
 		for _, p := range parts {
-			ok := true
-			for _, l := range lits {
-				ok = ok && p.Contains(l)
-			}
-			if ok {
+			if holdsOneOfEach(p, need) {
 				passed++
 			}
 		}
