@@ -77,8 +77,9 @@ func inTimeRange(t otlpwire.TraceParts, req traceql.FetchRequest) bool {
 }
 
 // requiredBytes lists, per condition every matching span must pass (all
-// required, =), the byte strings one of which a trace must hold to match:
-// a string literal itself (attributes and the intrinsics stored as the
+// required), the byte strings one of which a trace must hold to match: an
+// attribute's key for =, =~ and the orderings (a missing attribute passes
+// none of them); for = also the value: a string literal itself (attributes and the intrinsics stored as the
 // string; IDs are compared as hex, not as their bytes); a number as the
 // OTLP AnyValue fields that hold it (int_value, or double_value of the same
 // number: TraceQL compares numbers across the two); a boolean as
@@ -90,7 +91,18 @@ func requiredBytes(req traceql.FetchRequest) [][][]byte {
 	}
 	var out [][][]byte
 	for _, c := range req.Conditions {
-		if c.Op != traceql.OpEqual || len(c.Operands) != 1 {
+		if len(c.Operands) != 1 || c.Operands[0].Type == traceql.TypeNil {
+			continue
+		}
+		switch c.Op {
+		case traceql.OpEqual, traceql.OpRegex, traceql.OpGreater, traceql.OpGreaterEqual, traceql.OpLess, traceql.OpLessEqual:
+			// A missing attribute passes none of these: its key must be
+			// there.
+			if c.Attribute.Intrinsic == traceql.IntrinsicNone && c.Attribute.Name != "" {
+				out = append(out, [][]byte{[]byte(c.Attribute.Name)})
+			}
+		}
+		if c.Op != traceql.OpEqual {
 			continue
 		}
 		v := c.Operands[0]

@@ -87,6 +87,15 @@ func TestLiveFetcherMatchesMemoryFetcher(t *testing.T) {
 		`{ span.bools = false }`,
 		`{ instrumentation.sampled = true }`,
 		`{ event.n = 0 }`,
+		`{ span.nope > 1 }`,
+		`{ span.nope =~ ".*" }`,
+		`{ span.url.path =~ ".*" && span.load >= 0.9 }`,
+		`{ span.tags =~ "a" }`,
+		`{ span.load < 0.01 }`,
+		`{ event.n > 0 }`,
+		`{ .cluster =~ "eu-.*" }`,
+		`{ span.nope != 1 }`,
+		`{ span.nope !~ "x" }`,
 		`{ status = error } | by(resource.service.name) | count() > 1`,
 	}
 	q := New(nil, nil, nil, nil, Config{})
@@ -131,18 +140,20 @@ func TestRequiredBytesSkipTraces(t *testing.T) {
 		required int  // conditions that require bytes
 		any      bool // some trace passes the pre-check
 	}{
-		{`{ resource.service.name = "nope" }`, 1, false},
-		{`{ resource.service.name = "svc-1" && name = "charge" }`, 2, true},
+		{`{ resource.service.name = "nope" }`, 2, false},
+		{`{ resource.service.name = "svc-1" && name = "charge" }`, 3, true},
 		{`{ name = "charge" || name = "nope" }`, 0, true},
 		{`{ name != "charge" }`, 0, true},
 		{`{ name =~ "char.*" }`, 0, true},
 		{`{ trace:id = "00112233445566778899aabbccddeeff" }`, 0, true},
-		{`{ span.http.response.status_code = 500 }`, 1, true},
-		{`{ span.http.response.status_code = 999 }`, 1, false},
-		{`{ span.http.response.status_code = 500.0 }`, 1, true},
-		{`{ span.http.response.status_code = 404.5 }`, 1, false},
-		{`{ span.cache.hit = true }`, 1, true},
-		{`{ span.http.response.status_code > 999 }`, 0, true},
+		{`{ span.http.response.status_code = 500 }`, 2, true},
+		{`{ span.http.response.status_code = 999 }`, 2, false},
+		{`{ span.http.response.status_code = 500.0 }`, 2, true},
+		{`{ span.http.response.status_code = 404.5 }`, 2, false},
+		{`{ span.cache.hit = true }`, 2, true},
+		{`{ span.http.response.status_code > 999 }`, 1, true},
+		{`{ span.no.such.key > 1 }`, 1, false},
+		{`{ span.no.such.key != 1 }`, 0, true},
 	} {
 		root, err := traceql.Parse(tc.query)
 		if err != nil {
