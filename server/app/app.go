@@ -402,7 +402,12 @@ func (a *App) initQuerier() (services.Service, error) {
 	if a.target() != Querier {
 		return services.NewIdleService(nil, nil), nil
 	}
-	a.registerQueryAPI(a.newFrontend(a.querier, a.worker))
+	// Serving the query API itself, the querier runs jobs here, and asks
+	// the ingesters that registered on its gRPC port (as with a frontend)
+	// for the live part.
+	remote := frontend.NewRemote(a.worker, a.cfg.Auth.Header, 3*frontend.RegisterInterval)
+	frontend.RegisterQuerierService(a.server.GRPC, ingestersOnly{remote})
+	a.registerQueryAPI(a.newFrontend(a.querier, remote))
 	fe := a.cfg.Querier.FrontendWorker.FrontendAddress
 	if fe == "" {
 		return services.NewIdleService(nil, nil), nil
@@ -411,6 +416,12 @@ func (a *App) initQuerier() (services.Service, error) {
 		return frontend.RegisterWithFrontend(ctx, fe, a.server.HTTPListenAddr().String(), a.log.With("module", "querier"))
 	}, nil), nil
 }
+
+// ingestersOnly takes ingesters' registrations and refuses queriers'
+// (jobs of a querier's own API run on itself).
+type ingestersOnly struct{ *frontend.Remote }
+
+func (ingestersOnly) Register(string) {}
 
 // initQueryFrontend serves the query API through a frontend. With the
 // querier in this process it runs jobs there. On its own

@@ -52,3 +52,30 @@ func TestSplitProcessesSeeLiveData(t *testing.T) {
 		t.Errorf("a block was flushed: %s", grepLines(m, "blocks_flushed"))
 	}
 }
+
+// TestQuerierServingTheAPISeesLiveData: a querier answering the query API
+// itself takes ingesters' registrations as a frontend does, and asks them
+// for the live part.
+func TestQuerierServingTheAPISeesLiveData(t *testing.T) {
+	q, bucket := startApp(t, "-target=querier")
+	ing, _ := startApp(t, "-target=ingester", "-storage.trace.local.path="+bucket,
+		"-querier.frontend_worker.frontend_address="+q.GRPCAddr(), "-ingester.max_block_duration=1h")
+	dist, _ := startApp(t, "-target=distributor", "-ingester_client.address="+ing.GRPCAddr())
+
+	ctx := context.Background()
+	tp := sdkTracer(t, dist, "live-querier", true)
+	_, span := tp.Tracer("e2e").Start(ctx, "only in memory")
+	span.End()
+	id := span.SpanContext().TraceID().String()
+	tp.Shutdown(ctx)
+
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		code, body := get(t, "http://"+q.HTTPAddr()+"/api/traces/"+id)
+		if code == 200 && strings.Contains(body, "only in memory") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("trace through the querier: %d %.300s", code, body)
+		}
+	}
+}

@@ -29,7 +29,8 @@ const (
 	RegisterInterval = 5 * time.Second
 )
 
-type registrar interface {
+// Registrar takes registrations: *Remote, or a narrower one.
+type Registrar interface {
 	Register(addr string)
 	RegisterIngester(addr string)
 }
@@ -37,13 +38,13 @@ type registrar interface {
 // RegisterQuerierService serves the registration on a gRPC server: each
 // call registers (or renews) the caller's HTTP address with r. An
 // unspecified host in the address is replaced by the caller's.
-func RegisterQuerierService(s grpc.ServiceRegistrar, r *Remote) {
+func RegisterQuerierService(s grpc.ServiceRegistrar, r Registrar) {
 	s.RegisterService(&grpc.ServiceDesc{
 		ServiceName: "tempoctl.frontend.v1.Frontend",
-		HandlerType: (*registrar)(nil),
+		HandlerType: (*Registrar)(nil),
 		Methods: []grpc.MethodDesc{
-			{MethodName: "RegisterQuerier", Handler: registerHandler(registrar.Register)},
-			{MethodName: "RegisterIngester", Handler: registerHandler(registrar.RegisterIngester)},
+			{MethodName: "RegisterQuerier", Handler: registerHandler(Registrar.Register)},
+			{MethodName: "RegisterIngester", Handler: registerHandler(Registrar.RegisterIngester)},
 		},
 		Metadata: "tempoctl/frontend.proto",
 	}, r)
@@ -51,7 +52,7 @@ func RegisterQuerierService(s grpc.ServiceRegistrar, r *Remote) {
 
 // registerHandler decodes a registration and passes the caller's HTTP
 // address to register (an unspecified host replaced by the caller's).
-func registerHandler(register func(registrar, string)) grpc.MethodHandler {
+func registerHandler(register func(Registrar, string)) grpc.MethodHandler {
 	return func(srv any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
 		in := &wrapperspb.StringValue{}
 		if err := dec(in); err != nil {
@@ -69,7 +70,7 @@ func registerHandler(register func(registrar, string)) grpc.MethodHandler {
 				}
 			}
 		}
-		register(srv.(registrar), addr)
+		register(srv.(Registrar), addr)
 		return &emptypb.Empty{}, nil
 	}
 }
