@@ -3,6 +3,7 @@ package otlpwire
 import (
 	stdbytes "bytes"
 	"encoding/binary"
+	"math"
 	"slices"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -117,18 +118,102 @@ func PartsOf(tds ...ptrace.Traces) ([]TraceParts, error) {
 	return out, nil
 }
 
-// SpanFacts are the fields of a span read without decoding the rest.
+// SpanFacts are the fields of a span read without decoding the rest, and
+// lookups of its and its resource's attributes.
 type SpanFacts struct {
 	Kind       int32
 	Start, End uint64
 	StatusCode int32
+
+	msg, resource []byte
+}
+
+// SpanAttr returns the value (an AnyValue message) of the span's attribute
+// key (the first, if repeated).
+func (f SpanFacts) SpanAttr(key string) ([]byte, bool) { return attrValue(f.msg, 9, key) }
+
+// ResourceAttr is SpanAttr for the span's resource.
+func (f SpanFacts) ResourceAttr(key string) ([]byte, bool) { return attrValue(f.resource, 1, key) }
+
+// attrValue finds key among the KeyValue messages in field attrs of msg.
+func attrValue(msg []byte, attrs protowire.Number, key string) ([]byte, bool) {
+	for off := 0; off < len(msg); {
+		num, typ, vo, ve, err := field(msg, off, len(msg))
+		if err != nil {
+			return nil, false
+		}
+		off = ve
+		if num != attrs || typ != protowire.BytesType {
+			continue
+		}
+		kv := msg[vo:ve]
+		var k, v []byte
+		hasV := false
+		for ko := 0; ko < len(kv); {
+			kn, kt, kvo, kve, err := field(kv, ko, len(kv))
+			if err != nil {
+				break
+			}
+			if kt == protowire.BytesType {
+				switch kn {
+				case 1:
+					k = kv[kvo:kve]
+				case 2:
+					v, hasV = kv[kvo:kve], true
+				}
+			}
+			ko = kve
+		}
+		if string(k) == key {
+			return v, hasV
+		}
+	}
+	return nil, false
+}
+
+// Scalar kinds of an AnyValue.
+const (
+	ScalarNone = iota // absent, array, kvlist or bytes
+	ScalarString
+	ScalarBool
+	ScalarInt
+	ScalarDouble
+)
+
+// Scalar decodes an AnyValue message holding a string, bool, int or double
+// (the last value field wins, as in any decoder).
+func Scalar(v []byte) (kind int, s string, b bool, i int64, d float64) {
+	for off := 0; off < len(v); {
+		num, typ, vo, ve, err := field(v, off, len(v))
+		if err != nil {
+			return ScalarNone, "", false, 0, 0
+		}
+		switch {
+		case num == 1 && typ == protowire.BytesType:
+			kind, s = ScalarString, string(v[vo:ve])
+		case num == 2 && typ == protowire.VarintType:
+			x, _ := protowire.ConsumeVarint(v[vo:ve])
+			kind, b = ScalarBool, x != 0
+		case num == 3 && typ == protowire.VarintType:
+			x, _ := protowire.ConsumeVarint(v[vo:ve])
+			kind, i = ScalarInt, int64(x)
+		case num == 4 && typ == protowire.Fixed64Type && ve-vo == 8:
+			kind, d = ScalarDouble, math.Float64frombits(binary.LittleEndian.Uint64(v[vo:ve]))
+		case num >= 5 && num <= 7:
+			kind = ScalarNone
+		}
+		off = ve
+	}
+	return kind, s, b, i, d
 }
 
 // AnySpan reports whether fn holds for some span of the trace.
 func (t TraceParts) AnySpan(fn func(SpanFacts) bool) bool {
 	for _, p := range t.Parts {
 		for _, s := range p.Spans {
-			if fn(spanFacts(p.B.Bytes(s.Msg))) {
+			f := spanFacts(p.B.Bytes(s.Msg))
+			f.resource = p.B.Bytes(p.B.Resources[p.B.Scopes[s.Scope].Resource].Msg)
+			if fn(f) {
 				return true
 			}
 		}
@@ -139,6 +224,7 @@ func (t TraceParts) AnySpan(fn func(SpanFacts) bool) bool {
 // spanFacts reads a checked span message's kind, times and status code
 // (the last occurrence of a field wins, as in any decoder).
 func spanFacts(msg []byte) (f SpanFacts) {
+	f.msg = msg
 	for off := 0; off < len(msg); {
 		num, typ, vo, ve, err := field(msg, off, len(msg))
 		if err != nil {

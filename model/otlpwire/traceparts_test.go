@@ -46,9 +46,22 @@ func TestTraceParts(t *testing.T) {
 		t.Fatalf("%d spans seen", len(got))
 	}
 	for i, c := range cases {
-		w := SpanFacts{Kind: int32(c.kind), StatusCode: int32(c.code), Start: c.start, End: c.end}
-		if got[i] != w {
-			t.Errorf("span %d: %+v, want %+v", i, got[i], w)
+		g := got[i]
+		if g.Kind != int32(c.kind) || g.StatusCode != int32(c.code) || g.Start != c.start || g.End != c.end {
+			t.Errorf("span %d: %+v, want %+v", i, g, c)
+		}
+		if v, ok := g.SpanAttr("needle"); !ok {
+			t.Errorf("span %d: attribute needle not found", i)
+		} else if k, str, _, _, _ := Scalar(v); k != ScalarString || str != "haystack-value" {
+			t.Errorf("span %d: needle = %d %q", i, k, str)
+		}
+		if v, ok := g.ResourceAttr("service.name"); !ok {
+			t.Errorf("span %d: resource service.name not found", i)
+		} else if _, str, _, _, _ := Scalar(v); str != "checkout" {
+			t.Errorf("span %d: service.name = %q", i, str)
+		}
+		if _, ok := g.SpanAttr("absent"); ok {
+			t.Errorf("span %d: an absent attribute found", i)
 		}
 	}
 	if s, e := tp.Bounds(); s != 1_000 || e != 1<<62+7 {
@@ -68,5 +81,50 @@ func TestTraceParts(t *testing.T) {
 	back, err := tp.Decode()
 	if err != nil || back.SpanCount() != len(cases) {
 		t.Errorf("decode: %d spans, %v", back.SpanCount(), err)
+	}
+}
+
+// TestScalar: AnyValue scalars decode from their bytes as pdata encodes them.
+func TestScalar(t *testing.T) {
+	for _, tc := range []struct {
+		set  func(pcommon.Value)
+		kind int
+		s    string
+		b    bool
+		i    int64
+		d    float64
+	}{
+		{func(v pcommon.Value) { v.SetStr("x") }, ScalarString, "x", false, 0, 0},
+		{func(v pcommon.Value) { v.SetStr("") }, ScalarString, "", false, 0, 0},
+		{func(v pcommon.Value) { v.SetBool(true) }, ScalarBool, "", true, 0, 0},
+		{func(v pcommon.Value) { v.SetBool(false) }, ScalarBool, "", false, 0, 0},
+		{func(v pcommon.Value) { v.SetInt(-7) }, ScalarInt, "", false, -7, 0},
+		{func(v pcommon.Value) { v.SetInt(0) }, ScalarInt, "", false, 0, 0},
+		{func(v pcommon.Value) { v.SetDouble(2.5) }, ScalarDouble, "", false, 0, 2.5},
+		{func(v pcommon.Value) { v.SetEmptySlice().AppendEmpty().SetInt(1) }, ScalarNone, "", false, 0, 0},
+		{func(v pcommon.Value) { v.SetEmptyMap().PutStr("a", "b") }, ScalarNone, "", false, 0, 0},
+		{func(v pcommon.Value) { v.SetEmptyBytes().FromRaw([]byte{1}) }, ScalarNone, "", false, 0, 0},
+	} {
+		td := ptrace.NewTraces()
+		sp := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+		sp.SetTraceID(pcommon.TraceID{1})
+		sp.SetSpanID(pcommon.SpanID{1})
+		tc.set(sp.Attributes().PutEmpty("k"))
+		parts, err := PartsOf(td)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts[0].AnySpan(func(f SpanFacts) bool {
+			v, ok := f.SpanAttr("k")
+			if !ok {
+				t.Errorf("%v: not found", tc)
+				return true
+			}
+			k, s, b, i, d := Scalar(v)
+			if k != tc.kind || s != tc.s || b != tc.b || i != tc.i || d != tc.d {
+				t.Errorf("got %d %q %v %d %v, want %+v", k, s, b, i, d, tc)
+			}
+			return true
+		})
 	}
 }

@@ -162,8 +162,9 @@ func anyValueBytes(v traceql.Static) [][]byte {
 	return alts
 }
 
-// spanPrecheck tests the conditions on a span's duration, status and kind,
-// read from its bytes without decoding it: with every condition required, a
+// spanPrecheck tests the conditions on a span's duration, status and kind
+// and on its and its resource's scalar attributes, read from its bytes
+// without decoding it: with every condition required, a
 // trace none of whose spans passes them all cannot match. nil when the
 // request has no such condition.
 func spanPrecheck(req traceql.FetchRequest) func(otlpwire.SpanFacts) bool {
@@ -181,10 +182,77 @@ func spanPrecheck(req traceql.FetchRequest) func(otlpwire.SpanFacts) bool {
 			conds = append(conds, c)
 		}
 	}
-	if len(conds) == 0 {
+	// Span and resource attributes compared with = or an ordering: a
+	// missing one passes none of these.
+	var attrs []*traceql.Condition
+	for i := range req.Conditions {
+		c := &req.Conditions[i]
+		if c.Attribute.Intrinsic != traceql.IntrinsicNone || len(c.Operands) != 1 {
+			continue
+		}
+		switch c.Attribute.Scope {
+		case traceql.ScopeNone, traceql.ScopeSpan, traceql.ScopeResource:
+		default:
+			continue
+		}
+		switch c.Op {
+		case traceql.OpEqual, traceql.OpGreater, traceql.OpGreaterEqual, traceql.OpLess, traceql.OpLessEqual:
+		default:
+			continue // regexes compile lazily, != passes missing values
+		}
+		switch c.Operands[0].Type {
+		case traceql.TypeString, traceql.TypeInt, traceql.TypeFloat, traceql.TypeBoolean:
+			attrs = append(attrs, c)
+		}
+	}
+	if len(conds) == 0 && len(attrs) == 0 {
 		return nil
 	}
+	check := func(c *traceql.Condition, v []byte, ok bool) bool {
+		if !ok {
+			return false
+		}
+		var x traceql.Static
+		switch kind, s, b, i, d := otlpwire.Scalar(v); kind {
+		case otlpwire.ScalarString:
+			x = traceql.NewString(s)
+		case otlpwire.ScalarBool:
+			x = traceql.NewBool(b)
+		case otlpwire.ScalarInt:
+			x = traceql.NewInt(i)
+		case otlpwire.ScalarDouble:
+			x = traceql.NewFloat(d)
+		default:
+			return true // arrays and the like: not judged here
+		}
+		return c.MatchValue(x)
+	}
+	attrsPass := func(f otlpwire.SpanFacts) bool {
+		for _, c := range attrs {
+			name := c.Attribute.Name
+			switch c.Attribute.Scope {
+			case traceql.ScopeSpan:
+				if v, ok := f.SpanAttr(name); !check(c, v, ok) {
+					return false
+				}
+			case traceql.ScopeResource:
+				if v, ok := f.ResourceAttr(name); !check(c, v, ok) {
+					return false
+				}
+			default: // either
+				v, ok := f.SpanAttr(name)
+				w, ok2 := f.ResourceAttr(name)
+				if !check(c, v, ok) && !check(c, w, ok2) {
+					return false
+				}
+			}
+		}
+		return true
+	}
 	return func(f otlpwire.SpanFacts) bool {
+		if !attrsPass(f) {
+			return false
+		}
 		for _, c := range conds {
 			var v traceql.Static
 			switch c.Attribute.Intrinsic {
