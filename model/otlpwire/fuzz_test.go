@@ -3,11 +3,13 @@ package otlpwire
 import (
 	"testing"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
 // FuzzParse: never panics; what parses decodes with pdata, whole and per
-// trace, with every span accounted for.
+// trace, with every span accounted for, and what is read straight from the
+// span bytes (kind, times, status, attributes) agrees with pdata.
 func FuzzParse(f *testing.F) {
 	f.Add(marshal(f, request(f, 1, 2)))
 	f.Add(spanRequest(make([]byte, 16), []byte{1, 2, 3, 4, 5, 6, 7, 8}))
@@ -32,9 +34,75 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("trace %s does not decode: %v", tr.ID, err)
 			}
 			n += got.SpanCount()
+			checkFacts(t, TraceParts{ID: tr.ID, Parts: []Part{{B: b, Spans: tr.Spans}}}, got)
 		}
 		if n != b.SpanCount {
 			t.Fatalf("traces hold %d spans, batch %d", n, b.SpanCount)
 		}
 	})
+}
+
+// checkFacts: what TraceParts reads from the bytes (kind, times, status,
+// attributes) agrees with pdata's decoding of the same spans, in order.
+func checkFacts(t *testing.T, tp TraceParts, td ptrace.Traces) {
+	var facts []SpanFacts
+	tp.AnySpan(func(f SpanFacts) bool { facts = append(facts, f); return false })
+	k := 0
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		res := rss.At(i).Resource().Attributes()
+		sss := rss.At(i).ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			spans := sss.At(j).Spans()
+			for l := 0; l < spans.Len(); l++ {
+				if k >= len(facts) {
+					t.Fatalf("pdata has more spans than the bytes show (%d)", len(facts))
+				}
+				sp, f := spans.At(l), facts[k]
+				k++
+				if f.Kind != int32(sp.Kind()) || f.Start != uint64(sp.StartTimestamp()) || f.End != uint64(sp.EndTimestamp()) || f.StatusCode != int32(sp.Status().Code()) {
+					t.Fatalf("span %d: facts %+v, pdata kind %d %d..%d status %d", k, f, sp.Kind(), sp.StartTimestamp(), sp.EndTimestamp(), sp.Status().Code())
+				}
+				for key := range sp.Attributes().All() {
+					v, ok := f.SpanAttr(key)
+					first, _ := sp.Attributes().Get(key) // the first of repeated keys, as the bytes' reader
+					sameScalar(t, key, v, ok, first)
+				}
+				for key := range res.All() {
+					v, ok := f.ResourceAttr(key)
+					first, _ := res.Get(key)
+					sameScalar(t, key, v, ok, first)
+				}
+			}
+		}
+	}
+}
+
+func sameScalar(t *testing.T, key string, v []byte, ok bool, want pcommon.Value) {
+	if !ok {
+		t.Fatalf("attribute %q not found in the bytes", key)
+	}
+	kind, s, b, i, d := Scalar(v)
+	switch want.Type() {
+	case pcommon.ValueTypeStr:
+		if kind != ScalarString || s != want.Str() {
+			t.Fatalf("%q: %d %q, pdata %q", key, kind, s, want.Str())
+		}
+	case pcommon.ValueTypeBool:
+		if kind != ScalarBool || b != want.Bool() {
+			t.Fatalf("%q: %d %v, pdata %v", key, kind, b, want.Bool())
+		}
+	case pcommon.ValueTypeInt:
+		if kind != ScalarInt || i != want.Int() {
+			t.Fatalf("%q: %d %d, pdata %d", key, kind, i, want.Int())
+		}
+	case pcommon.ValueTypeDouble:
+		if kind != ScalarDouble || !(d == want.Double() || d != d && want.Double() != want.Double()) {
+			t.Fatalf("%q: %d %v, pdata %v", key, kind, d, want.Double())
+		}
+	default:
+		if kind != ScalarNone {
+			t.Fatalf("%q: scalar kind %d, pdata %s", key, kind, want.Type())
+		}
+	}
 }
