@@ -71,6 +71,8 @@ func (p *parser) release() {
 	parserPool.Put(p)
 }
 
+var errGroup = errors.New("group wire type (not used by OTLP)")
+
 // field reads one tag and returns the field's number, type and the value's
 // bounds within raw (for length-delimited values: the payload).
 func field(raw []byte, off, end int) (num protowire.Number, typ protowire.Type, vOff, vEnd int, err error) {
@@ -88,6 +90,9 @@ func field(raw []byte, off, end int) (num protowire.Number, typ protowire.Type, 
 		off += n
 	}
 	switch typ {
+	case protowire.StartGroupType, protowire.EndGroupType:
+		// Deprecated groups: OTLP has none and pdata refuses them.
+		return 0, 0, 0, 0, errGroup
 	case protowire.BytesType:
 		if off < end {
 			if l := int(raw[off]); l < 0x80 && off+1+l <= end {
