@@ -6,6 +6,7 @@ import (
 	"io"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tempoctl/tempoctl/storage/backend"
 	"github.com/tempoctl/tempoctl/storage/block"
@@ -73,8 +74,14 @@ func FuzzSearchCorruptData(f *testing.F) {
 		if err != nil {
 			return // the reader refused it: fine
 		}
+		// A narrow window too: its search reads the condition columns for
+		// the rows in it only, skipping pages.
+		mid := m.StartTime.Add(m.EndTime.Sub(m.StartTime) / 3)
+		windows := []traceql.SearchOptions{{Limit: 1000}, {Limit: 1000, Start: mid, End: mid.Add(2 * time.Second)}}
 		for _, q := range []string{`{ status = error && span.http.request.method = "GET" }`, `{ resource.service.name != "svc-1" } >> { }`} {
-			_, _ = traceql.NewEngine().ExecuteSearch(ctx, q, NewFetcher(r), traceql.SearchOptions{Limit: 1000})
+			for _, opts := range windows {
+				_, _ = traceql.NewEngine().ExecuteSearch(ctx, q, NewFetcher(r), opts)
+			}
 		}
 		_, _ = TagNames(ctx, r, TagRequest{}, traceql.ScopeNone, func(traceql.Scope, string) {})
 		_, _ = TagValues(ctx, r, TagRequest{}, traceql.NewAttribute("service.name"), true, func(traceql.Static) bool { return true })
