@@ -14,16 +14,7 @@ import (
 // not yet flushed is found through the frontend.
 func TestSplitProcessesSeeLiveData(t *testing.T) {
 	fe, bucket := startApp(t, "-target=query-frontend")
-	ing, _ := startApp(t, "-target=ingester", "-storage.trace.local.path="+bucket,
-		"-querier.frontend_worker.frontend_address="+fe.GRPCAddr(), "-ingester.max_block_duration=1h")
-	dist, _ := startApp(t, "-target=distributor", "-ingester_client.address="+ing.GRPCAddr())
-
-	ctx := context.Background()
-	tp := sdkTracer(t, dist, "live-split", true)
-	_, span := tp.Tracer("e2e").Start(ctx, "not flushed yet")
-	span.End()
-	id := span.SpanContext().TraceID().String()
-	tp.Shutdown(ctx)
+	ing, id := liveBehind(t, fe, bucket, "live-split", "not flushed yet")
 
 	base := "http://" + fe.HTTPAddr()
 	start, end := time.Now().Add(-time.Hour).Unix(), time.Now().Add(time.Minute).Unix()
@@ -34,18 +25,8 @@ func TestSplitProcessesSeeLiveData(t *testing.T) {
 		{"tag values", "/api/v2/search/tag/resource.service.name/values?" + window[1:], "live-split"},
 		{"tag names", "/api/v2/search/tags?scope=resource", "service.name"},
 	}
-	deadline := time.Now().Add(20 * time.Second)
 	for _, c := range checks {
-		for {
-			code, body := get(t, base+c.path)
-			if code == 200 && strings.Contains(body, c.want) {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s through the frontend: %d %.300s", c.what, code, body)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		waitFor(t, c.what+" through the frontend", base+c.path, c.want)
 	}
 	// Nothing was flushed: the answers came from the ingester's memory.
 	if _, m := get(t, "http://"+ing.HTTPAddr()+"/metrics"); !strings.Contains(m, "tempo_ingester_blocks_flushed_total 0") {
@@ -58,24 +39,37 @@ func TestSplitProcessesSeeLiveData(t *testing.T) {
 // for the live part.
 func TestQuerierServingTheAPISeesLiveData(t *testing.T) {
 	q, bucket := startApp(t, "-target=querier")
+	_, id := liveBehind(t, q, bucket, "live-querier", "only in memory")
+	waitFor(t, "trace through the querier", "http://"+q.HTTPAddr()+"/api/traces/"+id, "only in memory")
+}
+
+// liveBehind starts an ingester registering with reader (a frontend or a
+// querier) and a distributor in front of it, sends one span named name of
+// service through the distributor, and returns the ingester and the trace
+// ID. Nothing is flushed (max_block_duration 1h).
+func liveBehind(t *testing.T, reader *App, bucket, service, name string) (*App, string) {
+	t.Helper()
 	ing, _ := startApp(t, "-target=ingester", "-storage.trace.local.path="+bucket,
-		"-querier.frontend_worker.frontend_address="+q.GRPCAddr(), "-ingester.max_block_duration=1h")
+		"-querier.frontend_worker.frontend_address="+reader.GRPCAddr(), "-ingester.max_block_duration=1h")
 	dist, _ := startApp(t, "-target=distributor", "-ingester_client.address="+ing.GRPCAddr())
-
 	ctx := context.Background()
-	tp := sdkTracer(t, dist, "live-querier", true)
-	_, span := tp.Tracer("e2e").Start(ctx, "only in memory")
+	tp := sdkTracer(t, dist, service, true)
+	_, span := tp.Tracer("e2e").Start(ctx, name)
 	span.End()
-	id := span.SpanContext().TraceID().String()
 	tp.Shutdown(ctx)
+	return ing, span.SpanContext().TraceID().String()
+}
 
+// waitFor polls url until it answers 200 with want in the body (20 s).
+func waitFor(t *testing.T, what, url, want string) {
+	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		code, body := get(t, "http://"+q.HTTPAddr()+"/api/traces/"+id)
-		if code == 200 && strings.Contains(body, "only in memory") {
-			break
+		code, body := get(t, url)
+		if code == 200 && strings.Contains(body, want) {
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("trace through the querier: %d %.300s", code, body)
+			t.Fatalf("%s: %d %.300s", what, code, body)
 		}
 	}
 }

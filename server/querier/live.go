@@ -240,9 +240,10 @@ func spanPrecheck(req traceql.FetchRequest) func(otlpwire.SpanFacts) bool {
 					return false
 				}
 			default: // either
-				v, ok := f.SpanAttr(name)
-				w, ok2 := f.ResourceAttr(name)
-				if !check(c, v, ok) && !check(c, w, ok2) {
+				if v, ok := f.SpanAttr(name); check(c, v, ok) {
+					continue
+				}
+				if v, ok := f.ResourceAttr(name); !check(c, v, ok) {
 					return false
 				}
 			}
