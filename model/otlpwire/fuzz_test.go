@@ -5,15 +5,17 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // FuzzParse: never panics; what parses decodes with pdata, whole and per
 // trace, with every span accounted for, and what is read straight from the
-// span bytes (kind, times, status, attributes) agrees with pdata.
+// span bytes (kind, times, name, status, attributes) agrees with pdata.
 func FuzzParse(f *testing.F) {
 	f.Add(marshal(f, request(f, 1, 2)))
 	f.Add(spanRequest(make([]byte, 16), []byte{1, 2, 3, 4, 5, 6, 7, 8}))
 	f.Add([]byte{0x0a, 0x02, 0x12, 0x00})
+	f.Add(spanRequest([]byte("0123456789abcdef"), []byte{1, 2, 3, 4, 5, 6, 7, 8}, repeatedNameAndStatus()...))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		b, err := Parse(raw)
 		if err != nil {
@@ -42,8 +44,8 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// checkFacts: what TraceParts reads from the bytes (kind, times, status,
-// attributes) agrees with pdata's decoding of the same spans, in order.
+// checkFacts: what TraceParts reads from the bytes (kind, times, name,
+// status, attributes) agrees with pdata's decoding of the same spans, in order.
 func checkFacts(t *testing.T, tp TraceParts, td ptrace.Traces) {
 	var facts []SpanFacts
 	tp.AnySpan(func(f SpanFacts) bool { facts = append(facts, f); return false })
@@ -62,6 +64,9 @@ func checkFacts(t *testing.T, tp TraceParts, td ptrace.Traces) {
 				k++
 				if f.Kind != int32(sp.Kind()) || f.Start != uint64(sp.StartTimestamp()) || f.End != uint64(sp.EndTimestamp()) || f.StatusCode != int32(sp.Status().Code()) {
 					t.Fatalf("span %d: facts %+v, pdata kind %d %d..%d status %d", k, f, sp.Kind(), sp.StartTimestamp(), sp.EndTimestamp(), sp.Status().Code())
+				}
+				if f.Name() != sp.Name() || f.StatusMessage() != sp.Status().Message() {
+					t.Fatalf("span %d: name %q status message %q, pdata %q %q", k, f.Name(), f.StatusMessage(), sp.Name(), sp.Status().Message())
 				}
 				for key := range sp.Attributes().All() {
 					v, ok := f.SpanAttr(key)
@@ -105,4 +110,17 @@ func sameScalar(t *testing.T, key string, v []byte, ok bool, want pcommon.Value)
 			t.Fatalf("%q: scalar kind %d, pdata %s", key, kind, want.Type())
 		}
 	}
+}
+
+// repeatedNameAndStatus are span fields given twice: the last name wins, and
+// a second status without a code keeps the first one's (messages merge).
+func repeatedNameAndStatus() []byte {
+	tag := protowire.AppendTag
+	st1 := protowire.AppendVarint(tag(nil, 3, protowire.VarintType), 2)
+	st1 = protowire.AppendString(tag(st1, 2, protowire.BytesType), "first")
+	st2 := protowire.AppendString(tag(nil, 2, protowire.BytesType), "second")
+	b := protowire.AppendString(tag(nil, 5, protowire.BytesType), "a")
+	b = protowire.AppendBytes(tag(b, 15, protowire.BytesType), st1)
+	b = protowire.AppendString(tag(b, 5, protowire.BytesType), "b")
+	return protowire.AppendBytes(tag(b, 15, protowire.BytesType), st2)
 }

@@ -125,8 +125,15 @@ type SpanFacts struct {
 	Start, End uint64
 	StatusCode int32
 
-	msg, resource []byte
+	msg, resource   []byte
+	name, statusMsg []byte // slices of msg: a string is made only when asked
 }
+
+// Name is the span's name.
+func (f SpanFacts) Name() string { return string(f.name) }
+
+// StatusMessage is the span's status message.
+func (f SpanFacts) StatusMessage() string { return string(f.statusMsg) }
 
 // SpanAttr returns the value (an AnyValue message) of the span's attribute
 // key (the first, if repeated).
@@ -221,8 +228,9 @@ func (t TraceParts) AnySpan(fn func(SpanFacts) bool) bool {
 	return false
 }
 
-// spanFacts reads a checked span message's kind, times and status code
-// (the last occurrence of a field wins, as in any decoder).
+// spanFacts reads a checked span message's kind, times, name and status
+// (the last occurrence of a field wins, as in any decoder; a repeated status
+// merges into the earlier ones, field by field, as pdata decodes it).
 func spanFacts(msg []byte) (f SpanFacts) {
 	f.msg = msg
 	for off := 0; off < len(msg); {
@@ -238,15 +246,19 @@ func spanFacts(msg []byte) (f SpanFacts) {
 			f.Start = binary.LittleEndian.Uint64(msg[vo:ve])
 		case num == 8 && typ == protowire.Fixed64Type && ve-vo == 8:
 			f.End = binary.LittleEndian.Uint64(msg[vo:ve])
+		case num == 5 && typ == protowire.BytesType:
+			f.name = msg[vo:ve]
 		case num == 15 && typ == protowire.BytesType:
-			f.StatusCode = 0
 			st := msg[vo:ve]
 			for so := 0; so < len(st); {
 				sn, styp, svo, sve, err := field(st, so, len(st))
 				if err != nil {
 					break
 				}
-				if sn == 3 && styp == protowire.VarintType {
+				switch {
+				case sn == 2 && styp == protowire.BytesType:
+					f.statusMsg = st[svo:sve]
+				case sn == 3 && styp == protowire.VarintType:
 					v, _ := protowire.ConsumeVarint(st[svo:sve])
 					f.StatusCode = int32(v)
 				}

@@ -18,19 +18,21 @@ func TestTraceParts(t *testing.T) {
 		kind       ptrace.SpanKind
 		code       ptrace.StatusCode
 		start, end uint64
+		name, msg  string
 	}
 	cases := []want{
-		{ptrace.SpanKindServer, ptrace.StatusCodeError, 1_000, 5_000},
-		{ptrace.SpanKindUnspecified, ptrace.StatusCodeUnset, 2_000, 2_000},
-		{ptrace.SpanKindConsumer, ptrace.StatusCodeOk, 1 << 62, 1<<62 + 7},
+		{ptrace.SpanKindServer, ptrace.StatusCodeError, 1_000, 5_000, "op", "boom"},
+		{ptrace.SpanKindUnspecified, ptrace.StatusCodeUnset, 2_000, 2_000, "", ""},
+		{ptrace.SpanKindConsumer, ptrace.StatusCodeOk, 1 << 62, 1<<62 + 7, "żółw", ""},
 	}
 	for i, c := range cases {
 		sp := spans.AppendEmpty()
 		sp.SetTraceID(pcommon.TraceID{1})
 		sp.SetSpanID(pcommon.SpanID{byte(i + 1)})
-		sp.SetName("op")
+		sp.SetName(c.name)
 		sp.SetKind(c.kind)
 		sp.Status().SetCode(c.code)
+		sp.Status().SetMessage(c.msg)
 		sp.SetStartTimestamp(pcommon.Timestamp(c.start))
 		sp.SetEndTimestamp(pcommon.Timestamp(c.end))
 		sp.Attributes().PutStr("needle", "haystack-value")
@@ -47,7 +49,7 @@ func TestTraceParts(t *testing.T) {
 	}
 	for i, c := range cases {
 		g := got[i]
-		if g.Kind != int32(c.kind) || g.StatusCode != int32(c.code) || g.Start != c.start || g.End != c.end {
+		if g.Kind != int32(c.kind) || g.StatusCode != int32(c.code) || g.Start != c.start || g.End != c.end || g.Name() != c.name || g.StatusMessage() != c.msg {
 			t.Errorf("span %d: %+v, want %+v", i, g, c)
 		}
 		if v, ok := g.SpanAttr("needle"); !ok {
