@@ -410,6 +410,10 @@ func conformanceCases() []ccase {
 		{q: `{ resource.service.name = "db" } && { resource.service.name = "nope" }`, trace: both(where(svcIs("db")), where(svcIs("nope")), true), wantEmpty: true},
 		{q: `{ resource.service.name = "db" } && { resource.service.name = "payment" } || { status = error }`, trace: both(both(where(svcIs("db")), where(svcIs("payment")), true), where(isErr), false)},
 		{q: `{ resource.service.name = "db" } && ({ resource.service.name = "payment" } || { status = error })`, trace: both(where(svcIs("db")), both(where(svcIs("payment")), where(isErr), false), true)},
+		// a filter reading no attribute selects every span: pushdown must keep them
+		{q: `{ true } || { span.nope = 1 }`, trace: both(where(anySpan), where(func(*tSpan) bool { return false }), false)},
+		{q: `{ span.nope = 1 } || { 1 = 1 }`, trace: both(where(func(*tSpan) bool { return false }), where(anySpan), false)},
+		{q: `{ status = error } && { true }`, trace: both(where(isErr), where(anySpan), true)},
 
 		// --- structural ---
 		{q: `{ kind = server } > { kind = client }`, trace: relation(isServer, isClient, childRel, false, false)},

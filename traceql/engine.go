@@ -291,6 +291,9 @@ func BuildFetchRequest(root *RootExpr) FetchRequest {
 		req.Conditions = nil // every span is a candidate
 		return req
 	}
+	// Without AllConditions a span is kept when it passes one condition, so
+	// each filter lists tests one of which every span it selects passes.
+	every := false
 	walkStages(stages, func(st SpansetExpr) {
 		f, ok := st.(*SpansetFilter)
 		if !ok {
@@ -301,14 +304,46 @@ func BuildFetchRequest(root *RootExpr) FetchRequest {
 		}
 		conds, ok := conjunction(f.Expr, nil)
 		if !ok {
-			for _, a := range fieldAttrs(f.Expr, nil) {
+			conds, ok = anyOf(f.Expr, nil)
+		}
+		if !ok {
+			attrs := fieldAttrs(f.Expr, nil)
+			// A filter reading no attribute ({ true }, { 1 = 1 }) may
+			// select every span: nothing may be dropped for it.
+			every = every || len(attrs) == 0
+			for _, a := range attrs {
 				req.Conditions = append(req.Conditions, Condition{Attribute: a})
 			}
 			return
 		}
 		req.Conditions = append(req.Conditions, conds...)
 	})
+	if every {
+		req.Conditions = nil
+	}
 	return req
+}
+
+// anyOf flattens a filter of && and || over `attr op literal` tests into
+// all its tests: with no negation, a span passing the filter passes one of
+// them. ok is false if any part is something else, or a nil test (= nil
+// holds for spans lacking the attribute, which no condition lists).
+func anyOf(e FieldExpr, out []Condition) ([]Condition, bool) {
+	b, ok := e.(*BinaryOp)
+	if !ok {
+		return nil, false
+	}
+	if b.Op == OpAnd || b.Op == OpOr {
+		if out, ok = anyOf(b.LHS, out); !ok {
+			return nil, false
+		}
+		return anyOf(b.RHS, out)
+	}
+	leaf, ok := conjunction(b, nil)
+	if !ok || leaf[0].Op == OpNone {
+		return nil, false
+	}
+	return append(out, leaf[0]), true
 }
 
 // conjunction flattens `a op lit && b op lit …`; ok is false if any part is
