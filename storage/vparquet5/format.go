@@ -5,6 +5,7 @@ package vparquet5
 
 import (
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/parquet-go/parquet-go"
@@ -12,6 +13,7 @@ import (
 	"github.com/parquet-go/parquet-go/encoding"
 
 	"github.com/tempoctl/tempoctl/storage/backend"
+	"github.com/tempoctl/tempoctl/storage/colwriter"
 	"github.com/tempoctl/tempoctl/storage/vparquet"
 )
 
@@ -120,9 +122,28 @@ func (c *codec) WriterOptions() []parquet.WriterOption {
 	return opts
 }
 
-// NewRowWriter writes the row model straight into the pruned schema's
-// columns, the schema derived from the row type with the pruning tags.
+// NewRowWriter writes the row model into the pruned schema's columns,
+// walking each row once (shred.go).
 func (c *codec) NewRowWriter(w io.Writer, opts ...parquet.WriterOption) vparquet.RowWriter {
+	cfg, err := parquet.NewWriterConfig(opts...)
+	if err != nil {
+		return failedWriter{err}
+	}
+	o := colwriter.Options{PageSize: cfg.PageBufferSize, CreatedBy: cfg.CreatedBy}
+	for _, p := range c.blob {
+		o.SkipBounds = append(o.SkipBounds, strings.Join(p, "."))
+	}
+	sw, err := newShredWriter(w, c.write, o)
+	if err != nil {
+		return failedWriter{err}
+	}
+	return sw
+}
+
+// newGenericRowWriter writes rows with parquet-go's row writer: the row
+// struct re-tagged to the pruned schema's shape, so parquet-go derives that
+// schema from the type. Tests compare the shredding writer with it.
+func (c *codec) newGenericRowWriter(w io.Writer, opts ...parquet.WriterOption) vparquet.RowWriter {
 	for _, t := range c.tags {
 		opts = append(opts, t.(parquet.WriterOption))
 	}
@@ -139,6 +160,13 @@ func (r rowWriter) Write(rows []vparquet.Trace) error {
 }
 func (r rowWriter) Flush() error { return r.w.Flush() }
 func (r rowWriter) Close() error { return r.w.Close() }
+
+// failedWriter reports a writer that could not be made.
+type failedWriter struct{ err error }
+
+func (f failedWriter) Write([]vparquet.Trace) error { return f.err }
+func (f failedWriter) Flush() error                 { return f.err }
+func (f failedWriter) Close() error                 { return f.err }
 
 func (c *codec) Decode(row parquet.Row, tr *vparquet.Trace) error {
 	*tr = vparquet.Trace{}

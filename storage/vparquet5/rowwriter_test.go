@@ -39,7 +39,7 @@ func TestRowWriterSchemaIsThePrunedSchema(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			w := c.NewRowWriter(&bytes.Buffer{}).(rowWriter).w
+			w := c.(*codec).newGenericRowWriter(&bytes.Buffer{}).(rowWriter).w
 			if !parquet.EqualNodes(w.Schema(), c.WriteSchema()) {
 				t.Fatalf("row writer schema:\n%s\npruned schema:\n%s", w.Schema(), c.WriteSchema())
 			}
