@@ -1,24 +1,15 @@
 package querier
 
 import (
-	"bufio"
 	"context"
 	"flag"
-	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/ptrace"
-
-	"github.com/tempoctl/tempoctl/blocktools"
-	"github.com/tempoctl/tempoctl/internal/tracegen"
+	"github.com/tempoctl/tempoctl/internal/benchbucket"
 	"github.com/tempoctl/tempoctl/model"
 	"github.com/tempoctl/tempoctl/storage/backend"
-	"github.com/tempoctl/tempoctl/storage/block"
-	"github.com/tempoctl/tempoctl/storage/vparquet"
 	"github.com/tempoctl/tempoctl/traceql"
 )
 
@@ -27,97 +18,13 @@ var (
 	benchBlocks = flag.Int("bench.blocks", 10, "blocks the generated traces are cut into")
 )
 
-const benchTenant = "bench"
+const benchTenant = benchbucket.Tenant
 
-// largeBucket writes (once; kept in the temp dir between runs) a bucket of
-// generated traces cut into blocks by time, like an ingester's flushes,
-// and returns it with 200 trace IDs spread over all blocks.
+// largeBucket is the generated bucket the read-path benchmarks share, with
+// 200 trace IDs spread over all blocks.
 func largeBucket(b testing.TB) (*backend.Backend, []model.TraceID) {
 	b.Helper()
-	n, nb := *benchTraces, *benchBlocks
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("tempoctl-querier-bench-%d-%d", n, nb))
-	idsFile := filepath.Join(dir, "lookup-ids.txt")
-	ctx := context.Background()
-	be, err := backend.Open(ctx, backend.Config{Backend: "local", Local: backend.LocalConfig{Path: dir}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { be.Close() })
-	if ids, err := readIDs(idsFile); err == nil && len(ids) > 0 {
-		return be, ids
-	}
-	start := time.Now()
-	os.RemoveAll(filepath.Join(dir, benchTenant))
-	base := uint64(time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC).UnixNano())
-	perBlock := n / nb
-	var lookup []model.TraceID
-	spans := 0
-	for k := range nb {
-		g := tracegen.New(uint64(k+1), tracegen.Config{MinSpans: 2, MaxSpans: 22,
-			Start: base + uint64(k)*uint64(time.Hour), Spread: uint64(time.Hour) / uint64(perBlock)})
-		type tr struct {
-			id model.TraceID
-			td ptrace.Traces
-		}
-		traces := make([]tr, perBlock)
-		for i := range traces {
-			traces[i].id, traces[i].td = g.Trace()
-			spans += traces[i].td.SpanCount()
-		}
-		slices.SortFunc(traces, func(a, b tr) int { return a.id.Compare(b.id) })
-		w, err := block.NewWriter(ctx, be, benchTenant, block.Config{DedicatedColumns: vparquet.DefaultDedicatedColumns()})
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, t := range traces {
-			if err := w.Add(ctx, t.id, t.td); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if _, err := w.Close(ctx); err != nil {
-			b.Fatal(err)
-		}
-		for i := 0; i < 200/nb; i++ {
-			lookup = append(lookup, traces[(i*7919)%len(traces)].id)
-		}
-	}
-	if err := blocktools.RewriteTenantIndex(ctx, be, benchTenant); err != nil {
-		b.Fatal(err)
-	}
-	if err := writeIDs(idsFile, lookup); err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("generated %d traces, %d spans in %d blocks under %s in %s", perBlock*nb, spans, nb, dir, time.Since(start).Round(time.Second))
-	return be, lookup
-}
-
-func readIDs(path string) ([]model.TraceID, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var ids []model.TraceID
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		id, err := model.ParseTraceID(sc.Text())
-		if err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, sc.Err()
-}
-
-func writeIDs(path string, ids []model.TraceID) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	for _, id := range ids {
-		fmt.Fprintln(f, id)
-	}
-	return f.Close()
+	return benchbucket.Lookup(b, *benchTraces, *benchBlocks)
 }
 
 // BenchmarkTraceByIDBackend looks up 200 traces per iteration in the
