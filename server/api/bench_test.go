@@ -18,9 +18,11 @@ import (
 // BenchmarkTraceByIDHTTP is GET /api/traces/{id} through the handler as
 // serve wires it (API → frontend shards → worker → querier → blocks) over
 // the generated bucket the querier benchmarks use (200 000 traces in 10
-// blocks). One op is one lookup, so B/op and allocs/op are a lookup's; the
-// readers and bloom shards are loaded by an untimed first pass. protobuf
-// with gzip is what `query bench` (Go's client) and Grafana ask for.
+// blocks). One op is one lookup, so B/op and allocs/op are a lookup's, and
+// cpu-ms/op the process's CPU time per lookup (GC included; steadier than
+// the wall time on a shared machine). The readers and bloom shards are
+// loaded by an untimed first pass. protobuf with gzip is what `query bench`
+// (Go's client) and Grafana ask for.
 func BenchmarkTraceByIDHTTP(b *testing.B) {
 	be, ids := benchbucket.Lookup(b, 200_000, 10)
 	q := querier.New(be, nil, nil, nil, querier.Config{MaxBytesPerTrace: func(string) int { return 5 << 20 }})
@@ -59,9 +61,13 @@ func BenchmarkTraceByIDHTTP(b *testing.B) {
 			var lat []time.Duration
 			i := 0
 			b.ReportAllocs()
+			cpu0 := processCPU()
 			for b.Loop() {
 				lat = append(lat, lookup(i))
 				i++
+			}
+			if cpu := processCPU() - cpu0; cpu > 0 {
+				b.ReportMetric(float64(cpu.Microseconds())/1000/float64(len(lat)), "cpu-ms/op")
 			}
 			slices.Sort(lat)
 			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
