@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sort"
 	"sync"
 
@@ -25,12 +26,18 @@ type Reader struct {
 	meta  *backend.BlockMeta
 	codec Codec
 	// codecs decode lookups' rows (a codec may keep state while decoding,
-	// and lookups run concurrently).
-	codecs sync.Pool
-	file   *parquet.File
-	rgs    []parquet.RowGroup // converted to codec.ReadSchema
-	conv   parquet.Conversion // file schema → codec.ReadSchema, nil when equal
-	idCol  int                // leaf index of TraceID
+	// and lookups run concurrently). A free list rather than a sync.Pool:
+	// a pool is emptied by garbage collections, and making a codec prunes
+	// the whole schema again.
+	codecs chan Codec
+	format Format
+	// extraValues is how many values converting a row to the read schema
+	// may add (one per column the file lacks).
+	extraValues int
+	file        *parquet.File
+	rgs         []parquet.RowGroup // converted to codec.ReadSchema
+	conv        parquet.Conversion // file schema → codec.ReadSchema, nil when equal
+	idCol       int                // leaf index of TraceID
 	// first and last trace ID of each row group, from the footer statistics.
 	bounds [][2][]byte
 
@@ -65,17 +72,15 @@ func Open(ctx context.Context, be *backend.Backend, meta *backend.BlockMeta, f F
 	if err != nil {
 		return nil, fmt.Errorf("block %s/%s: data.parquet: %w", meta.TenantID, meta.BlockID, err)
 	}
-	r = &Reader{be: be, meta: meta, codec: codec, file: file, blooms: map[int][]byte{}}
-	r.codecs.New = func() any {
-		c, _ := f.NewCodec(meta.DedicatedColumns) // the same call succeeded above
-		return c
-	}
+	r = &Reader{be: be, meta: meta, codec: codec, file: file, blooms: map[int][]byte{},
+		codecs: make(chan Codec, 2*runtime.GOMAXPROCS(0)), format: f}
 	read := codec.ReadSchema()
 	var conv parquet.Conversion
 	if !parquet.EqualNodes(read, file.Schema()) {
 		if conv, err = parquet.Convert(read, file.Schema()); err != nil {
 			return nil, fmt.Errorf("block %s/%s: schema does not match %s: %w", meta.TenantID, meta.BlockID, meta.Version, err)
 		}
+		r.extraValues = max(len(read.Columns())-len(file.Schema().Columns()), 0)
 	}
 	r.conv = conv
 	idCol, ok := file.Schema().Lookup("TraceID")
@@ -244,11 +249,16 @@ func (r *Reader) lookup(ctx context.Context, id model.TraceID, rows *lookupRows,
 	if !ok {
 		return nil, false, nil
 	}
-	values, err := rg.ReadRowKnowing(r.file, row, r.idCol, id[:])
+	// The row is read into reused memory: decoding copies what the trace
+	// keeps, and a conversion to the read schema appends to the row in
+	// place (one value per column the file lacks), so a lookup allocates
+	// little besides the trace.
+	shared, err := rg.ReadRowShared(r.file, row, r.idCol, id[:], r.extraValues)
 	if err != nil {
 		return nil, false, r.errorf("row group %d: reading row %d: %w", g, row, err)
 	}
-	if tr, err = r.DecodeRow(values); err != nil {
+	defer shared.Release()
+	if tr, err = r.decodeShared(shared); err != nil {
 		return nil, false, r.errorf("row %d: %w", row, err)
 	}
 	return tr, true, nil
@@ -295,13 +305,53 @@ func (r *Reader) DecodeRow(values parquet.Row) (tr *Trace, err error) {
 			return nil, fmt.Errorf("converting: %w", err)
 		}
 	}
-	codec := r.codecs.Get().(Codec)
-	defer r.codecs.Put(codec)
-	tr = new(Trace)
-	if err := codec.Decode(rows[0], tr); err != nil {
+	return r.decode(rows[0])
+}
+
+// decodeShared is DecodeRow of a row in reused memory, converted in place
+// (the row keeps the longer slice should the conversion outgrow it).
+func (r *Reader) decodeShared(row *rowread.Row) (tr *Trace, err error) {
+	defer recoverInto(&err, r.meta)
+	if r.conv != nil {
+		rows := [1]parquet.Row{row.Values}
+		_, err := r.conv.Convert(rows[:])
+		row.Values = rows[0]
+		if err != nil {
+			return nil, fmt.Errorf("converting: %w", err)
+		}
+	}
+	return r.decode(row.Values)
+}
+
+// decode decodes a row of the codec's read schema with a codec of the
+// free list's.
+func (r *Reader) decode(values parquet.Row) (*Trace, error) {
+	codec := r.getCodec()
+	defer r.putCodec(codec)
+	tr := new(Trace)
+	if err := codec.Decode(values, tr); err != nil {
 		return nil, fmt.Errorf("decoding: %w", err)
 	}
 	return tr, nil
+}
+
+// getCodec takes a codec from the free list, or makes one.
+func (r *Reader) getCodec() Codec {
+	select {
+	case c := <-r.codecs:
+		return c
+	default:
+		c, _ := r.format.NewCodec(r.meta.DedicatedColumns) // the same call succeeded in Open
+		return c
+	}
+}
+
+// putCodec returns a codec to the free list (dropped when it is full).
+func (r *Reader) putCodec(c Codec) {
+	select {
+	case r.codecs <- c:
+	default:
+	}
 }
 
 // RowAt reads row `row` of row group g whole, through ra (nil: the file),

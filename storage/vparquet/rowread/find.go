@@ -71,7 +71,7 @@ func (rb *rowBufs) decodePage(ra io.ReaderAt, c *rowChunk, p int) error {
 	}
 	rb.spans = spans
 	var err error
-	if rb.buf, err = fetch(ra, spans, rb.buf); err != nil {
+	if rb.buf, err = fetch(ra, spans, rb.buf, &rb.fs); err != nil {
 		return err
 	}
 	hasDict := false

@@ -474,12 +474,22 @@ func (ps *pageState) value(own func(parquet.Kind, []byte) parquet.Value) (parque
 }
 
 // arena hands out copies of byte arrays from shared chunks: rows keep
-// their bytes without an allocation each. Chunks are never written twice.
-type arena struct{ b []byte }
+// their bytes without an allocation each. Chunks are never written twice,
+// except after reset, by which time nothing holds what was handed out.
+type arena struct {
+	b []byte
+	// grows: each chunk twice the last, so an arena that is reset and
+	// reused settles on one chunk that fits a whole row.
+	grows bool
+}
 
 func (a *arena) own(kind parquet.Kind, b []byte) parquet.Value {
 	if cap(a.b)-len(a.b) < len(b) {
-		a.b = make([]byte, 0, max(4096, len(b)))
+		size := 4096
+		if a.grows {
+			size = max(size, 2*cap(a.b))
+		}
+		a.b = make([]byte, 0, max(size, len(b)))
 	}
 	at := len(a.b)
 	a.b = append(a.b, b...)
@@ -489,6 +499,9 @@ func (a *arena) own(kind parquet.Kind, b []byte) parquet.Value {
 	}
 	return parquet.ByteArrayValue(c)
 }
+
+// reset makes the arena's last chunk free for reuse.
+func (a *arena) reset() { a.b = a.b[:0] }
 
 // fixedSize is the width of a PLAIN value of the column, 0 if not fixed.
 func fixedSize(c *leaf) int {

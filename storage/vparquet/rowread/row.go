@@ -1,7 +1,6 @@
 package rowread
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -171,9 +170,29 @@ type rowBufs struct {
 	spans []span
 	pd    pageDecoder // dictionaries, FindSorted's pages
 	ps    pageState
+	fs    fetchScratch
+	dict  dictSource
+	// dictFn is dict.get, made once: a method value handed to each
+	// column's pageState would cost an allocation per column.
+	dictFn func() (*Values, error)
 }
 
-var rowBufPool = sync.Pool{New: func() any { return new(rowBufs) }}
+var rowBufPool = sync.Pool{New: func() any {
+	rb := new(rowBufs)
+	rb.dict.pd = &rb.pd
+	rb.dictFn = rb.dict.get
+	return rb
+}}
+
+// dictSource decodes the dictionary of the column being read, on first
+// need.
+type dictSource struct {
+	pd    *pageDecoder
+	leaf  *leaf
+	bytes []byte
+}
+
+func (d *dictSource) get() (*Values, error) { return d.pd.decodeDictionary(d.leaf, d.bytes) }
 
 // colPlan is where a column's part of a row comes from.
 type colPlan struct {
@@ -202,7 +221,16 @@ func (g *RowGroup) ReadRow(ra io.ReaderAt, row int64) (parquet.Row, error) {
 // by it): that column is not read again.
 func (g *RowGroup) ReadRowKnowing(ra io.ReaderAt, row int64, col int, known []byte) (_ parquet.Row, err error) {
 	defer recoverInto(&err)
-	plans := make([]colPlan, len(g.chunks))
+	var m rowMem
+	return g.read(ra, row, col, known, &m, 0)
+}
+
+// read reads the row into m's buffers (fresh ones unless m.reuse) and
+// returns it with room for extra more values.
+func (g *RowGroup) read(ra io.ReaderAt, row int64, col int, known []byte, m *rowMem, extra int) (parquet.Row, error) {
+	n := len(g.chunks)
+	plans := grow(m.plans, n)
+	m.plans = plans
 	for i := range g.chunks {
 		c := &g.chunks[i]
 		plans[i] = colPlan{dict: -1, page: -1, p: -1}
@@ -226,10 +254,11 @@ func (g *RowGroup) ReadRowKnowing(ra io.ReaderAt, row int64, col int, known []by
 			plans[i].mode = fromNulls
 		}
 	}
-	g.breakCycles(plans)
+	m.state = grow(m.state, n)
+	g.breakCycles(plans, m.state)
 
 	// The ranges: per column read its dictionary and the row's page.
-	var spans []span
+	spans := m.spans[:0]
 	var total int64
 	for i := range g.chunks {
 		c, pl := &g.chunks[i], &plans[i]
@@ -246,9 +275,10 @@ func (g *RowGroup) ReadRowKnowing(ra io.ReaderAt, row int64, col int, known []by
 		spans = append(spans, span{off: loc.Offset, end: loc.Offset + int64(loc.CompressedPageSize)})
 		total += int64(loc.CompressedPageSize)
 	}
+	m.spans = spans
 
 	// Columns [0, split) and [split, n): halves by bytes.
-	split := len(g.chunks)
+	split := n
 	if total >= parallelBytes && runtime.GOMAXPROCS(0) > 1 {
 		var acc int64
 		for i := range plans {
@@ -256,15 +286,18 @@ func (g *RowGroup) ReadRowKnowing(ra io.ReaderAt, row int64, col int, known []by
 				split = i
 				break
 			}
-			for _, k := range []int{plans[i].dict, plans[i].page} {
-				if k >= 0 {
-					acc += spans[k].end - spans[k].off
-				}
+			if k := plans[i].dict; k >= 0 {
+				acc += spans[k].end - spans[k].off
+			}
+			if k := plans[i].page; k >= 0 {
+				acc += spans[k].end - spans[k].off
 			}
 		}
 	}
-	parts := [2]rowPart{{from: 0, to: split}, {from: split, to: len(g.chunks)}}
-	if split < len(g.chunks) {
+	parts := &m.parts
+	parts[0].from, parts[0].to = 0, split
+	parts[1].from, parts[1].to = split, n
+	if split < n {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
@@ -274,17 +307,21 @@ func (g *RowGroup) ReadRowKnowing(ra io.ReaderAt, row int64, col int, known []by
 		<-done
 	} else {
 		parts[0].read(g, ra, row, plans, spans)
+		parts[1].starts = grow(parts[1].starts, 1)
+		parts[1].out = parts[1].out[:0]
 	}
-	for _, p := range parts {
-		if p.err != nil {
-			return nil, p.err
+	for i := range parts {
+		if parts[i].err != nil {
+			return nil, parts[i].err
 		}
 	}
 
 	// Each column's values, the made-up ones from their twins'.
-	segs := make([][]parquet.Value, len(g.chunks))
+	segs := grow(m.segs, n)
+	m.segs = segs
 	size := 0
 	for i := range g.chunks {
+		segs[i] = nil
 		if plans[i].mode == fromPage {
 			p := &parts[0]
 			if i >= split {
@@ -294,7 +331,10 @@ func (g *RowGroup) ReadRowKnowing(ra io.ReaderAt, row int64, col int, known []by
 			size += len(segs[i])
 		}
 	}
-	done := make([]bool, len(g.chunks))
+	done := grow(m.done, n)
+	m.done = done
+	clear(done)
+	made := m.made[:0]
 	var resolve func(i int) []parquet.Value
 	resolve = func(i int) []parquet.Value {
 		if plans[i].mode == fromPage || done[i] {
@@ -302,41 +342,63 @@ func (g *RowGroup) ReadRowKnowing(ra io.ReaderAt, row int64, col int, known []by
 		}
 		done[i] = true
 		c := &g.chunks[i]
+		var twin []parquet.Value
 		switch plans[i].mode {
-		case fromKnown:
-			segs[i] = []parquet.Value{parquet.ByteArrayValue(bytes.Clone(known)).Level(0, 0, c.leaf.col)}
 		case fromNulls:
-			segs[i] = nullsLike(nil, c.leaf.col, resolve(c.nullTwin))
-		default:
-			var twin []parquet.Value
+			twin = resolve(c.nullTwin)
+		case fromSkip:
 			if t := c.synth.twin; t >= 0 {
 				twin = resolve(t)
 			}
-			segs[i] = synthesize(nil, *c.synth, &c.leaf, twin)
 		}
+		// A made-up column's values are appended to made; growing made
+		// leaves earlier columns' values where they were.
+		at := len(made)
+		switch plans[i].mode {
+		case fromKnown:
+			made = append(made, parts[0].ar.own(parquet.ByteArray, known).Level(0, 0, c.leaf.col))
+		case fromNulls:
+			made = nullsLike(made, c.leaf.col, twin)
+		default:
+			made = synthesize(made, *c.synth, &c.leaf, twin)
+		}
+		segs[i] = made[at:len(made):len(made)]
 		size += len(segs[i])
 		return segs[i]
 	}
 	for i := range g.chunks {
 		resolve(i)
 	}
-	out := make(parquet.Row, 0, size)
+	m.made = made
+	out := m.out[:0]
+	if cap(out) < size+extra {
+		out = make(parquet.Row, 0, size+extra)
+	}
 	for _, seg := range segs {
 		out = append(out, seg...)
 	}
+	m.out = out
 	return out, nil
+}
+
+// grow returns s with length n, reusing its memory when it is large enough.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 // breakCycles reads columns whose made-up values would depend on
 // themselves (twins are chosen so that this does not happen; a page index
-// can still surprise).
-func (g *RowGroup) breakCycles(plans []colPlan) {
+// can still surprise). state is scratch of len(plans).
+func (g *RowGroup) breakCycles(plans []colPlan, state []uint8) {
 	const (
 		unseen = iota
 		busy
 		settled
 	)
-	state := make([]uint8, len(plans))
+	clear(state)
 	var visit func(i int)
 	visit = func(i int) {
 		if state[i] != unseen {
@@ -369,13 +431,17 @@ type rowPart struct {
 	out      parquet.Row
 	starts   []int // column from+k's values: out[starts[k]:starts[k+1]]
 	err      error
+	ar       arena // the bytes of out's byte arrays
 }
 
 func (p *rowPart) read(g *RowGroup, ra io.ReaderAt, row int64, plans []colPlan, spans []span) {
 	// A half may run on a goroutine of its own, beyond the caller's
 	// recover: corrupt pages must come back as an error, not a crash.
 	defer recoverInto(&p.err)
-	p.starts = make([]int, p.to-p.from+1)
+	p.err = nil
+	p.out = p.out[:0]
+	p.starts = grow(p.starts, p.to-p.from+1)
+	p.starts[0] = 0
 	if p.from == p.to {
 		return
 	}
@@ -383,18 +449,19 @@ func (p *rowPart) read(g *RowGroup, ra io.ReaderAt, row int64, plans []colPlan, 
 	defer rowBufPool.Put(rb)
 	mine := rb.spans[:0]
 	for i := p.from; i < p.to; i++ {
-		for _, k := range []int{plans[i].dict, plans[i].page} {
-			if k >= 0 {
-				mine = append(mine, spans[k])
-			}
+		if k := plans[i].dict; k >= 0 {
+			mine = append(mine, spans[k])
+		}
+		if k := plans[i].page; k >= 0 {
+			mine = append(mine, spans[k])
 		}
 	}
 	rb.spans = mine
-	if rb.buf, p.err = fetch(ra, mine, rb.buf); p.err != nil {
+	if rb.buf, p.err = fetch(ra, mine, rb.buf, &rb.fs); p.err != nil {
 		return
 	}
 	k := 0 // next of mine
-	var ar arena
+	own := p.ar.own
 	for i := p.from; i < p.to; i++ {
 		p.starts[i-p.from] = len(p.out)
 		c, pl := &g.chunks[i], plans[i]
@@ -411,7 +478,8 @@ func (p *rowPart) read(g *RowGroup, ra io.ReaderAt, row int64, plans []colPlan, 
 			k++
 			var dict func() (*Values, error)
 			if dictBytes != nil {
-				dict = func() (*Values, error) { return rb.pd.decodeDictionary(&c.leaf, dictBytes) }
+				rb.dict.leaf, rb.dict.bytes = &c.leaf, dictBytes
+				dict = rb.dictFn
 			}
 			n := len(p.out)
 			err := rb.ps.open(&c.leaf, page, dict)
@@ -420,7 +488,7 @@ func (p *rowPart) read(g *RowGroup, ra io.ReaderAt, row int64, plans []colPlan, 
 				rb.ps.setConstant(c.konst[pl.p])
 			}
 			if err == nil {
-				p.out, ok, err = rb.ps.appendRow(p.out, int(row-pl.first), ar.own)
+				p.out, ok, err = rb.ps.appendRow(p.out, int(row-pl.first), own)
 			}
 			if err == nil && ok {
 				continue
@@ -441,6 +509,8 @@ func (p *rowPart) read(g *RowGroup, ra io.ReaderAt, row int64, plans []colPlan, 
 			return
 		}
 	}
+	rb.dict.leaf, rb.dict.bytes = nil, nil
+	rb.ps.dict, rb.ps.dictv = nil, nil
 	p.starts[p.to-p.from] = len(p.out)
 }
 
@@ -457,13 +527,23 @@ func pageOf(locs []format.PageLocation, row int64) int {
 	return sort.Search(len(locs), func(k int) bool { return locs[k].FirstRowIndex > row }) - 1
 }
 
+// fetchScratch is fetch's bookkeeping, kept with the buffers it fills.
+type fetchScratch struct {
+	order []int
+	reads []fetchRead
+	bases []int64
+}
+
+type fetchRead struct{ off, end int64 }
+
 // fetch reads the spans' bytes, coalescing ranges closer than maxGap into
 // one read, into buf (reused when large enough).
-func fetch(ra io.ReaderAt, spans []span, buf []byte) ([]byte, error) {
+func fetch(ra io.ReaderAt, spans []span, buf []byte, fs *fetchScratch) ([]byte, error) {
 	if len(spans) == 0 {
 		return buf, nil
 	}
-	order := make([]int, len(spans))
+	order := grow(fs.order, len(spans))
+	fs.order = order
 	for i := range order {
 		order[i] = i
 	}
@@ -476,8 +556,7 @@ func fetch(ra io.ReaderAt, spans []span, buf []byte) ([]byte, error) {
 		}
 		return 0
 	})
-	type read struct{ off, end int64 }
-	var reads []read
+	reads := fs.reads[:0]
 	total := int64(0)
 	for _, i := range order {
 		s := spans[i]
@@ -491,15 +570,17 @@ func fetch(ra io.ReaderAt, spans []span, buf []byte) ([]byte, error) {
 			}
 			continue
 		}
-		reads = append(reads, read{s.off, s.end})
+		reads = append(reads, fetchRead{s.off, s.end})
 		total += s.end - s.off
 	}
+	fs.reads = reads
 	if int64(cap(buf)) < total {
 		buf = make([]byte, total)
 	}
 	buf = buf[:total]
 	at := int64(0)
-	bases := make([]int64, len(reads)) // offset in buf of each read
+	bases := grow(fs.bases, len(reads)) // offset in buf of each read
+	fs.bases = bases
 	for k, r := range reads {
 		bases[k] = at
 		p := buf[at : at+r.end-r.off]

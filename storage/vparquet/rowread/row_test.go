@@ -110,6 +110,18 @@ func testReadRows(t *testing.T, name string, r *vparquet.Reader, parallel bool) 
 					t.Errorf("row group %d row %d differs:\n got %d values\nwant %d values", p.g, p.row, len(got), len(p.want))
 					return
 				}
+				// The same row in reused memory, while other goroutines
+				// read theirs into memory released before.
+				shared, err := p.rg.ReadRowShared(file, int64(p.row), -1, nil, 3)
+				if err != nil {
+					t.Errorf("row group %d row %d shared: %v", p.g, p.row, err)
+					return
+				}
+				if !shared.Values.Equal(p.want) || cap(shared.Values)-len(shared.Values) < 3 {
+					t.Errorf("row group %d row %d differs when shared (%d values, room for %d more)", p.g, p.row, len(shared.Values), cap(shared.Values)-len(shared.Values))
+					return
+				}
+				shared.Release()
 			}
 		}()
 	}
