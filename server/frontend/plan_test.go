@@ -109,8 +109,17 @@ func TestBlockShards(t *testing.T) {
 	if len(shards) != 4 {
 		t.Fatalf("%d shards, want 4 (query_shards 5 less the live one)", len(shards))
 	}
+	pos := map[uuid.UUID]int{}
+	for i, m := range metas {
+		pos[m.BlockID] = i
+	}
 	seen := map[uuid.UUID]int{}
 	for i, s := range shards {
+		for k := 1; k < len(s.Blocks); k++ {
+			if pos[s.Blocks[k-1].BlockID] > pos[s.Blocks[k].BlockID] {
+				t.Fatalf("shard %d: blocks not in list order", i)
+			}
+		}
 		if s.Mode != querier.ModeBlocks {
 			t.Fatalf("shard %d mode %q", i, s.Mode)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/google/uuid"
@@ -80,21 +81,33 @@ func (f *Frontend) findTraceByID(ctx context.Context, req querier.TraceByIDReque
 // range (the first shard is the live data's); empty shards are left out.
 func (f *Frontend) blockShards(req querier.TraceByIDRequest, metas []*backend.BlockMeta) []querier.TraceByIDRequest {
 	n := max(f.cfg.TraceByID.QueryShards-1, 1)
-	byShard := make([][]*backend.BlockMeta, n)
-	for _, m := range metas {
-		i := shardOf(m.BlockID, n)
-		byShard[i] = append(byShard[i], m)
+	// The blocks in shard order (each shard's in list order), without a
+	// list per shard: most of the n shards are empty.
+	type placed struct {
+		shard int
+		m     *backend.BlockMeta
+	}
+	order := make([]placed, len(metas))
+	for i, m := range metas {
+		order[i] = placed{shardOf(m.BlockID, n), m}
+	}
+	slices.SortStableFunc(order, func(a, b placed) int { return a.shard - b.shard })
+	sorted := make([]*backend.BlockMeta, len(order))
+	for i, p := range order {
+		sorted[i] = p.m
 	}
 	var out []querier.TraceByIDRequest
-	for i, blocks := range byShard {
-		if len(blocks) == 0 {
-			continue
+	for i := 0; i < len(order); {
+		j := i + 1
+		for j < len(order) && order[j].shard == order[i].shard {
+			j++
 		}
 		s := req
 		s.Mode = querier.ModeBlocks
-		s.Blocks = blocks
-		s.BlockStart, s.BlockEnd = shardRange(i, n)
+		s.Blocks = sorted[i:j:j]
+		s.BlockStart, s.BlockEnd = shardRange(order[i].shard, n)
 		out = append(out, s)
+		i = j
 	}
 	return out
 }

@@ -156,7 +156,7 @@ func dedup(td ptrace.Traces) ptrace.Traces {
 		id   [8]byte
 		kind ptrace.SpanKind
 	}
-	seen := map[key]struct{}{}
+	seen := make(map[key]struct{}, td.SpanCount())
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
 		sss := rss.At(i).ScopeSpans()
@@ -278,11 +278,15 @@ func (q *Querier) traceFromBlocks(ctx context.Context, req TraceByIDRequest, res
 		}
 	}
 	res.BlocksSearched = len(cands)
-	found := make([]*ptrace.Traces, len(cands))
+	if len(cands) == 0 {
+		return nil, ctx.Err()
+	}
+	found := make([]ptrace.Traces, len(cands))
+	ok := make([]bool, len(cands))
 	var mu sync.Mutex
-	q.forEachBlock(ctx, cands, func(ctx context.Context, m *backend.BlockMeta) {
+	read := func(ctx context.Context, m *backend.BlockMeta) {
 		i := indexOf(cands, m)
-		td, ok, err := q.findInBlock(ctx, m, req.ID)
+		td, hit, err := q.findInBlock(ctx, m, req.ID)
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil {
@@ -295,17 +299,24 @@ func (q *Querier) traceFromBlocks(ctx context.Context, req TraceByIDRequest, res
 			return
 		}
 		srcs.ok()
-		if ok {
-			found[i] = &td
+		found[i], ok[i] = td, hit
+	}
+	if len(cands) == 1 {
+		// Usually one block passes the bloom filter: read it here, not on
+		// a goroutine of its own.
+		if ctx.Err() == nil {
+			read(ctx, cands[0])
 		}
-	})
+	} else {
+		q.forEachBlock(ctx, cands, read)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var parts []ptrace.Traces
-	for _, td := range found {
-		if td != nil {
-			parts = append(parts, *td)
+	parts := found[:0]
+	for i, td := range found {
+		if ok[i] {
+			parts = append(parts, td)
 		}
 	}
 	return parts, nil
