@@ -15,16 +15,10 @@ import (
 // protojson over the standard OTLP messages produces exactly that.
 var jsonOpts = protojson.MarshalOptions{UseProtoNames: false, EmitUnpopulated: false}
 
-// toProto converts pdata traces to the generated OTLP messages. pdata and the
-// OTLP protos share the wire format, so one marshal/unmarshal converts.
-func toProto(td ptrace.Traces) (*tracepb.TracesData, error) {
-	var m ptrace.ProtoMarshaler
-	b, err := m.MarshalTraces(td)
-	if err != nil {
-		return nil, fmt.Errorf("marshal trace: %w", err)
-	}
+// toProto converts OTLP TracesData bytes to the generated messages.
+func toProto(wire []byte) (*tracepb.TracesData, error) {
 	var out tracepb.TracesData
-	if err := proto.Unmarshal(b, &out); err != nil {
+	if err := proto.Unmarshal(wire, &out); err != nil {
 		return nil, fmt.Errorf("unmarshal trace: %w", err)
 	}
 	// Tempo always writes status (an unset one as "status":{}) and scope.
@@ -41,9 +35,25 @@ func toProto(td ptrace.Traces) (*tracepb.TracesData, error) {
 }
 
 // marshalBatches writes `{"<key>":[ResourceSpans...]}` where key is "batches"
-// (v1 trace by ID) or "resourceSpans" (v2 trace by ID).
+// (v1 trace by ID) or "resourceSpans" (v2 trace by ID). The JSON is written
+// straight from the protobuf bytes (wirejson.go); what that does not handle
+// goes through the generated messages and protojson.
 func marshalBatches(buf *bytes.Buffer, key string, td ptrace.Traces) error {
-	p, err := toProto(td)
+	var m ptrace.ProtoMarshaler
+	wire, err := m.MarshalTraces(td)
+	if err != nil {
+		return fmt.Errorf("marshal trace: %w", err)
+	}
+	if out, ok := appendTraceJSON(buf.AvailableBuffer(), key, wire); ok {
+		buf.Write(out)
+		return nil
+	}
+	return marshalBatchesProtojson(buf, key, wire)
+}
+
+// marshalBatchesProtojson is marshalBatches through protojson.
+func marshalBatchesProtojson(buf *bytes.Buffer, key string, wire []byte) error {
+	p, err := toProto(wire)
 	if err != nil {
 		return err
 	}
