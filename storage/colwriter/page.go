@@ -13,7 +13,7 @@ import (
 // chunk is a column's encoded pages of one row group, dictionary page
 // excluded (it is written first, once the row group ends).
 type chunk struct {
-	pages      []byte // data pages, headers included
+	pages      segments // data pages, headers included
 	locs       []pageLoc
 	numValues  int64
 	nulls      int64
@@ -33,7 +33,7 @@ type pageLoc struct {
 }
 
 func (ch *chunk) reset() {
-	ch.pages = ch.pages[:0]
+	ch.pages.reset()
 	ch.locs = ch.locs[:0]
 	ch.numValues, ch.nulls, ch.unc, ch.comp = 0, 0, 0, 0
 	ch.lo, ch.hi, ch.haveBounds = nil, nil, false
@@ -106,20 +106,17 @@ func (c *Column) cutPage(s *scratch, firstRow int64) error {
 	}
 
 	ch := &c.chunk
-	start := len(ch.pages)
-	ch.pages = append(ch.pages, s.header...)
-	ch.pages = append(ch.pages, s.rep...)
-	ch.pages = append(ch.pages, s.def...)
-	ch.pages = append(ch.pages, body...)
+	start := ch.pages.len()
+	ch.pages.append(s.header, s.rep, s.def, body)
 	ch.locs = append(ch.locs, pageLoc{
-		offset: start, size: len(ch.pages) - start, firstRow: firstRow,
+		offset: start, size: ch.pages.len() - start, firstRow: firstRow,
 		nulls: int64(c.nulls), nullPage: c.nulls == n,
 		lo: lo, hi: hi, haveBounds: ok,
 	})
 	ch.numValues += int64(n)
 	ch.nulls += int64(c.nulls)
 	ch.unc += int64(len(s.header)) + int64(h.UncompressedPageSize)
-	ch.comp += int64(len(ch.pages) - start)
+	ch.comp += int64(ch.pages.len() - start)
 	if ok {
 		if !ch.haveBounds || c.compare(lo, ch.lo) < 0 {
 			ch.lo = lo

@@ -257,7 +257,7 @@ func (w *Writer) writeChunk(c *Column) (format.ColumnChunk, rgIndex, error) {
 		md.EncodingStats = append(md.EncodingStats, format.PageEncodingStats{PageType: format.DictionaryPage, Encoding: format.Plain, Count: 1})
 	}
 	md.DataPageOffset = w.off
-	if _, err := w.write(ch.pages); err != nil {
+	if err := ch.pages.writeTo(w.write); err != nil {
 		return format.ColumnChunk{}, rgIndex{}, err
 	}
 	md.TotalUncompressedSize += ch.unc
