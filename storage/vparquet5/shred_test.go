@@ -307,3 +307,46 @@ func checkIndexes(t *testing.T, rg int, g parquet.RowGroup) {
 		}
 	}
 }
+
+// BenchmarkRowWriters: the shredding writer against parquet-go's row
+// writer over the same generated rows (default dedicated columns, 64 KiB
+// pages).
+func BenchmarkRowWriters(b *testing.B) {
+	c, err := Format.NewCodec(vparquet.DefaultDedicatedColumns())
+	if err != nil {
+		b.Fatal(err)
+	}
+	rows := generated(1, 2000, c.Assignment())
+	spans := 0
+	for i := range rows {
+		for _, rs := range rows[i].ResourceSpans {
+			for _, ss := range rs.ScopeSpans {
+				spans += len(ss.Spans)
+			}
+		}
+	}
+	opts := []parquet.WriterOption{parquet.PageBufferSize(64 << 10), parquet.DataPageVersion(2),
+		parquet.DataPageStatistics(true), parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.DeltaLengthByteArray)}
+	for name, newWriter := range map[string]func(*bytes.Buffer) vparquet.RowWriter{
+		"shred":      func(w *bytes.Buffer) vparquet.RowWriter { return c.NewRowWriter(w, opts...) },
+		"parquet-go": func(w *bytes.Buffer) vparquet.RowWriter { return c.(*codec).newGenericRowWriter(w, opts...) },
+	} {
+		b.Run(name, func(b *testing.B) {
+			var buf bytes.Buffer
+			for b.Loop() {
+				buf.Reset()
+				w := newWriter(&buf)
+				for i := 0; i < len(rows); i += 64 {
+					if err := w.Write(rows[i:min(i+64, len(rows))]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := w.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*spans), "ns/span")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
