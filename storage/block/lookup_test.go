@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tempoctl/tempoctl/model"
+	"github.com/tempoctl/tempoctl/storage/backend"
 	"github.com/tempoctl/tempoctl/storage/block"
 	"github.com/tempoctl/tempoctl/storage/vparquet"
 )
@@ -31,6 +32,11 @@ func TestLookupsMatchIteration(t *testing.T) {
 			r, err := block.OpenParquet(ctx, be, m)
 			if err != nil {
 				t.Fatal(err)
+			}
+			// vParquet5 rows are decoded from the file's schema, vParquet4's
+			// by the codec: both must match the scan.
+			if want := version == backend.VersionVParquet5; r.DecodesFromFileSchema() != want {
+				t.Fatalf("decodes from the file schema: %v, want %v", !want, want)
 			}
 			var marshal ptrace.ProtoMarshaler
 			wantRow := map[model.TraceID][]byte{}

@@ -41,6 +41,10 @@ type Reader struct {
 	// first and last trace ID of each row group, from the footer statistics.
 	bounds [][2][]byte
 
+	// decoder decodes lookups' rows for OTLP output straight from the
+	// file's schema; nil for blocks of other versions, decoded by the codec.
+	decoder *rowDecoder
+
 	// Single-row readers of the row groups, built on the first lookup:
 	// whole rows, and rows without the columns OTLP output does not use.
 	rowsWhole, rowsOTLP lookupRows
@@ -83,6 +87,9 @@ func Open(ctx context.Context, be *backend.Backend, meta *backend.BlockMeta, f F
 		r.extraValues = max(len(read.Columns())-len(file.Schema().Columns()), 0)
 	}
 	r.conv = conv
+	if meta.Version == backend.VersionVParquet5 {
+		r.decoder = newRowDecoder(file.Schema())
+	}
 	idCol, ok := file.Schema().Lookup("TraceID")
 	if !ok {
 		return nil, fmt.Errorf("block %s/%s: data.parquet has no TraceID column", meta.TenantID, meta.BlockID)
@@ -114,6 +121,10 @@ func recoverInto(err *error, meta *backend.BlockMeta) {
 		*err = fmt.Errorf("block %s/%s: corrupt data: %v", meta.TenantID, meta.BlockID, p)
 	}
 }
+
+// DecodesFromFileSchema says whether lookups for OTLP decode rows straight
+// from the file's schema (rowdecode.go) rather than through the codec.
+func (r *Reader) DecodesFromFileSchema() bool { return r.decoder != nil }
 
 // Meta is the block's meta.
 func (r *Reader) Meta() *backend.BlockMeta { return r.meta }
@@ -171,7 +182,7 @@ func (r *Reader) FindTraceByID(ctx context.Context, id model.TraceID) (td ptrace
 // Lookup is FindTraceByID without the bloom filter, for callers that test
 // it themselves. It reads only the columns OTLP output uses.
 func (r *Reader) Lookup(ctx context.Context, id model.TraceID) (td ptrace.Traces, found bool, err error) {
-	tr, found, err := r.lookup(ctx, id, &r.rowsOTLP, otlpUnused)
+	tr, found, err := r.lookup(ctx, id, &r.rowsOTLP, otlpUnused, r.decoder)
 	if err != nil || !found {
 		return ptrace.Traces{}, false, err
 	}
@@ -188,7 +199,7 @@ func (r *Reader) FindRow(ctx context.Context, id model.TraceID) (tr *Trace, foun
 
 // LookupRow is FindRow without the bloom filter.
 func (r *Reader) LookupRow(ctx context.Context, id model.TraceID) (tr *Trace, found bool, err error) {
-	return r.lookup(ctx, id, &r.rowsWhole, nil)
+	return r.lookup(ctx, id, &r.rowsWhole, nil, nil)
 }
 
 // lookupRows are a block's single-row readers for one set of columns.
@@ -225,7 +236,9 @@ func otlpUnused(path []string) bool {
 	return false
 }
 
-func (r *Reader) lookup(ctx context.Context, id model.TraceID, rows *lookupRows, skip func([]string) bool) (tr *Trace, found bool, err error) {
+// lookup finds and decodes id's row; dec, when not nil, decodes it from
+// the file's schema (a trace for OTLP output only), else the codec does.
+func (r *Reader) lookup(ctx context.Context, id model.TraceID, rows *lookupRows, skip func([]string) bool, dec *rowDecoder) (tr *Trace, found bool, err error) {
 	defer recoverInto(&err, r.meta)
 	if err := ctx.Err(); err != nil {
 		return nil, false, err
@@ -253,11 +266,20 @@ func (r *Reader) lookup(ctx context.Context, id model.TraceID, rows *lookupRows,
 	// keeps, and a conversion to the read schema appends to the row in
 	// place (one value per column the file lacks), so a lookup allocates
 	// little besides the trace.
-	shared, err := rg.ReadRowShared(r.file, row, r.idCol, id[:], r.extraValues)
+	extra := r.extraValues
+	if dec != nil {
+		extra = 0
+	}
+	shared, err := rg.ReadRowShared(r.file, row, r.idCol, id[:], extra)
 	if err != nil {
 		return nil, false, r.errorf("row group %d: reading row %d: %w", g, row, err)
 	}
 	defer shared.Release()
+	if dec != nil {
+		tr = new(Trace)
+		dec.decode(shared.Values, tr)
+		return tr, true, nil
+	}
 	if tr, err = r.decodeShared(shared); err != nil {
 		return nil, false, r.errorf("row %d: %w", row, err)
 	}
