@@ -96,7 +96,13 @@ func (f *Frontend) blockShards(req querier.TraceByIDRequest, metas []*backend.Bl
 	for i, p := range order {
 		sorted[i] = p.m
 	}
-	var out []querier.TraceByIDRequest
+	shards := 0
+	for i := range order {
+		if i == 0 || order[i].shard != order[i-1].shard {
+			shards++
+		}
+	}
+	out := make([]querier.TraceByIDRequest, 0, shards)
 	for i := 0; i < len(order); {
 		j := i + 1
 		for j < len(order) && order[j].shard == order[i].shard {

@@ -36,8 +36,8 @@ func (g *RowGroup) FindSorted(ra io.ReaderAt, col int, key []byte) (row int64, f
 	p := sort.Search(len(c.locs), func(p int) bool {
 		return ci.NullPage(p) || bytes.Compare(ci.MaxValue(p).ByteArray(), key) >= 0
 	})
-	rb := rowBufPool.Get().(*rowBufs)
-	defer rowBufPool.Put(rb)
+	rb := getRowBufs()
+	defer putRowBufs(rb)
 	for ; p < len(c.locs) && !ci.NullPage(p) && bytes.Compare(ci.MinValue(p).ByteArray(), key) <= 0; p++ {
 		if err := rb.decodePage(ra, c, p); err != nil {
 			if errors.Is(err, errUnsupported) {

@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"sync"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
@@ -177,12 +176,39 @@ type rowBufs struct {
 	dictFn func() (*Values, error)
 }
 
-var rowBufPool = sync.Pool{New: func() any {
+// rowBufFree keeps rowBufs between reads. A free list rather than a
+// sync.Pool: they hold a row's pages (hundreds of KB) and decompression
+// buffers, which a pool would drop at every garbage collection and the
+// next reads would allocate and zero again.
+var rowBufFree = make(chan *rowBufs, 2*runtime.GOMAXPROCS(0)+2)
+
+// maxKeptBuf is the largest page buffer kept on the free list: the rare
+// huge row's is left to the collector.
+const maxKeptBuf = 8 << 20
+
+func getRowBufs() *rowBufs {
+	select {
+	case rb := <-rowBufFree:
+		return rb
+	default:
+	}
 	rb := new(rowBufs)
 	rb.dict.pd = &rb.pd
 	rb.dictFn = rb.dict.get
 	return rb
-}}
+}
+
+func putRowBufs(rb *rowBufs) {
+	if cap(rb.buf) > maxKeptBuf {
+		return
+	}
+	clear(rb.spans) // their bytes are rb.buf's, but keep no stale slices
+	rb.dict.leaf, rb.dict.bytes = nil, nil
+	select {
+	case rowBufFree <- rb:
+	default:
+	}
+}
 
 // dictSource decodes the dictionary of the column being read, on first
 // need.
@@ -445,8 +471,8 @@ func (p *rowPart) read(g *RowGroup, ra io.ReaderAt, row int64, plans []colPlan, 
 	if p.from == p.to {
 		return
 	}
-	rb := rowBufPool.Get().(*rowBufs)
-	defer rowBufPool.Put(rb)
+	rb := getRowBufs()
+	defer putRowBufs(rb)
 	mine := rb.spans[:0]
 	for i := p.from; i < p.to; i++ {
 		if k := plans[i].dict; k >= 0 {
