@@ -1,5 +1,10 @@
 package rowread
 
+import (
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
+)
+
 // SetParallelBytes sets the weight from which ReadRow reads in two halves
 // and returns the old value.
 func SetParallelBytes(n int64) int64 {
@@ -25,4 +30,18 @@ func (g *RowGroup) PageShortcuts(row int64) (nulls, consts int) {
 		}
 	}
 	return nulls, consts
+}
+
+// PageHeaders parses the page header at the start of b both ways: here
+// (ok false when left to parquet-go) and with parquet-go's thrift decoder,
+// each with the bytes it read. The statistics, which the parser here
+// skips, are left out of parquet-go's.
+func PageHeaders(b []byte) (fast format.PageHeader, n int, ok bool, slow format.PageHeader, m int, err error) {
+	n, ok = parsePageHeader(b, &fast)
+	var prot thrift.CompactProtocol
+	r := prot.NewReaderFromBytes(b)
+	err = thrift.NewDecoder(r).Decode(&slow)
+	slow.DataPageHeaderV2.V.Statistics = format.Statistics{}
+	slow.DataPageHeader.V.Statistics = format.Statistics{}
+	return fast, n, ok, slow, int(r.BytesRead()), err
 }

@@ -67,13 +67,16 @@ func (pd *pageDecoder) header(b []byte) ([]byte, error) {
 // page of size bytes, and returns the part of the body that b holds and
 // the header's length. The checksum is verified only on a whole page.
 func (pd *pageDecoder) headerOf(b []byte, size int) ([]byte, int, error) {
-	r := pd.prot.NewReaderFromBytes(b)
-	pd.hdr = format.PageHeader{}
-	if err := thrift.NewDecoder(r).Decode(&pd.hdr); err != nil {
-		return nil, 0, fmt.Errorf("page header: %w", err)
+	n, ok := parsePageHeader(b, &pd.hdr)
+	if !ok {
+		r := pd.prot.NewReaderFromBytes(b)
+		pd.hdr = format.PageHeader{}
+		if err := thrift.NewDecoder(r).Decode(&pd.hdr); err != nil {
+			return nil, 0, fmt.Errorf("page header: %w", err)
+		}
+		n = int(r.BytesRead())
 	}
 	h := &pd.hdr
-	n := r.BytesRead()
 	if h.CompressedPageSize < 0 || h.UncompressedPageSize < 0 || int64(n)+int64(h.CompressedPageSize) > int64(size) {
 		return nil, 0, fmt.Errorf("page of %d bytes does not fit in %d: %w", h.CompressedPageSize, size-n, parquet.ErrCorrupted)
 	}
