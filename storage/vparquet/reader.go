@@ -186,7 +186,11 @@ func (r *Reader) Lookup(ctx context.Context, id model.TraceID) (td ptrace.Traces
 	if err != nil || !found {
 		return ptrace.Traces{}, false, err
 	}
-	return ToOTLP(tr, r.codec.Assignment()), true, nil
+	td = ToOTLP(tr, r.codec.Assignment())
+	if r.decoder != nil {
+		freeTrace(tr) // decoded into a used trace, which OTLP does not keep
+	}
+	return td, true, nil
 }
 
 // FindRow is FindTraceByID returning the whole row.
@@ -276,7 +280,7 @@ func (r *Reader) lookup(ctx context.Context, id model.TraceID, rows *lookupRows,
 	}
 	defer shared.Release()
 	if dec != nil {
-		tr = new(Trace)
+		tr = newTrace()
 		dec.decode(shared.Values, tr)
 		return tr, true, nil
 	}

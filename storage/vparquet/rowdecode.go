@@ -2,6 +2,7 @@ package vparquet
 
 import (
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"unsafe"
@@ -145,6 +146,43 @@ func mapElem(n parquet.Node, t reflect.Type) (decodeNode, bool) {
 	return c, true
 }
 
+// traceFree keeps decoded traces for reuse: a lookup's trace lives only
+// until it is turned into OTLP, and its lists (spans, attributes, the
+// dedicated slots of each span) are most of what a lookup allocates.
+var traceFree = make(chan *Trace, 2*runtime.GOMAXPROCS(0)+2)
+
+// maxKeptSpans bounds the traces kept: a huge trace's memory goes back to
+// the collector.
+const maxKeptSpans = 4096
+
+// newTrace returns a trace for decode: a used one when there is one.
+func newTrace() *Trace {
+	select {
+	case tr := <-traceFree:
+		return tr
+	default:
+		return new(Trace)
+	}
+}
+
+// freeTrace gives tr back for reuse. Nothing may hold any of its slices
+// (ToOTLP copies what it keeps; strings are the decode's own and stay).
+func freeTrace(tr *Trace) {
+	spans := 0
+	for i := range tr.ResourceSpans {
+		for j := range tr.ResourceSpans[i].ScopeSpans {
+			spans += len(tr.ResourceSpans[i].ScopeSpans[j].Spans)
+		}
+	}
+	if spans > maxKeptSpans {
+		return
+	}
+	select {
+	case traceFree <- tr:
+	default:
+	}
+}
+
 // decodeState is one decode's scratch.
 type decodeState struct {
 	bytes []byte // the row's byte arrays, copied once (not pooled)
@@ -154,8 +192,9 @@ type decodeState struct {
 
 var decodeStates = sync.Pool{New: func() any { return new(decodeState) }}
 
-// decode fills tr (zero) from row, a row of the file's schema (values in
-// column order).
+// decode fills tr from row, a row of the file's schema (values in column
+// order). tr may be a used trace: everything in it is reset first, its
+// lists to length zero so that their memory serves again.
 func (d *rowDecoder) decode(row parquet.Row, tr *Trace) {
 	st := decodeStates.Get().(*decodeState)
 	defer func() {
@@ -194,7 +233,9 @@ func (d *rowDecoder) decode(row parquet.Row, tr *Trace) {
 		st.stack = make([][]parquet.Value, 0, 8*d.columns)
 	}
 	st.stack = st.stack[:0]
-	st.group(&d.root, reflect.ValueOf(tr).Elem(), 0, 0, cols)
+	v := reflect.ValueOf(tr).Elem()
+	reset(v)
+	st.group(&d.root, v, 0, 0, cols)
 }
 
 // node decodes n into v. rep and def are the levels of v's parent.
@@ -250,7 +291,9 @@ func (st *decodeState) repeated(n *decodeNode, v reflect.Value, rep, def int, co
 			}
 			cur[j], rest[j] = col[:k], col[k:]
 		}
-		st.elem(n, v.Index(e), rep, def, cur)
+		x := v.Index(e)
+		reset(x) // a used list's element holds an earlier trace's values
+		st.elem(n, x, rep, def, cur)
 	}
 	st.stack = st.stack[:base]
 }
@@ -288,6 +331,26 @@ func (st *decodeState) elem(n *decodeNode, v reflect.Value, rep, def int, cols [
 		}
 	case dFloat:
 		v.SetFloat(x.Double())
+	}
+}
+
+// reset zeroes v keeping the memory of its lists: a struct field by
+// field, a list to length zero (its elements are reset as they are used
+// again).
+func reset(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			reset(v.Field(i))
+		}
+	case reflect.Slice:
+		if v.Len() > 0 {
+			v.SetLen(0)
+		}
+	default:
+		if !v.IsZero() {
+			v.SetZero()
+		}
 	}
 }
 
