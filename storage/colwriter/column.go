@@ -385,8 +385,10 @@ func cheapHash(v string) uint64 {
 	n := len(v)
 	var a, b uint64
 	if n >= 8 {
-		a = binary.LittleEndian.Uint64([]byte(v[:8]))
-		b = binary.LittleEndian.Uint64([]byte(v[n-8:]))
+		// 8-byte loads of the first and last bytes, without a copy.
+		bs := unsafe.Slice(unsafe.StringData(v), n)
+		a = binary.LittleEndian.Uint64(bs)
+		b = binary.LittleEndian.Uint64(bs[n-8:])
 	} else {
 		for i := 0; i < n; i++ {
 			a |= uint64(v[i]) << (8 * i)
