@@ -10,7 +10,6 @@ import (
 	pformat "github.com/parquet-go/parquet-go/format"
 
 	"github.com/tempoctl/tempoctl/internal/tracegen"
-	"github.com/tempoctl/tempoctl/storage/backend"
 	"github.com/tempoctl/tempoctl/storage/vparquet"
 )
 
@@ -97,24 +96,7 @@ func generated(seed uint64, n int, a *vparquet.Assignment) []vparquet.Trace {
 // the values and levels parquet-go's row writer stores, with the same
 // column metadata, and indexes that bound every page.
 func TestShredWriterMatchesParquetGo(t *testing.T) {
-	var all backend.DedicatedColumns
-	for _, scope := range []string{vparquet.ScopeResource, vparquet.ScopeSpan, vparquet.ScopeEvent} {
-		for i := range vparquet.StringSlots {
-			all = append(all, backend.DedicatedColumn{Scope: scope, Name: fmt.Sprintf("s%d", i)})
-		}
-		for i := range vparquet.IntSlots {
-			all = append(all, backend.DedicatedColumn{Scope: scope, Name: fmt.Sprintf("i%d", i), Type: vparquet.TypeInt})
-		}
-	}
-	dedicated := map[string]backend.DedicatedColumns{
-		"none":    nil,
-		"default": vparquet.DefaultDedicatedColumns(),
-		"blob and array": append(vparquet.DefaultDedicatedColumns(),
-			backend.DedicatedColumn{Name: "payload", Options: []string{vparquet.OptionBlob}},
-			backend.DedicatedColumn{Name: "sizes", Type: vparquet.TypeInt, Options: []string{vparquet.OptionBlob, vparquet.OptionArray}},
-			backend.DedicatedColumn{Scope: vparquet.ScopeEvent, Name: "exception.message"}),
-		"every slot": all,
-	}
+	dedicated := dedicatedCases()
 	for name, dc := range dedicated {
 		for _, pageSize := range []int{256, 4096, 64 * 1024} {
 			t.Run(fmt.Sprintf("%s/page%d", name, pageSize), func(t *testing.T) {
