@@ -25,6 +25,8 @@ type WireBuilder struct {
 	attrs  []Attribute // scratch for one attribute list
 	arrStr []string    // scratch for one array value
 	arrInt []int64
+	// a span's event and link messages, seen in its one walk
+	evMsgs, linkMsgs [][]byte
 
 	strs  arena[string]
 	ints  arena[int64]
@@ -315,7 +317,7 @@ func (b *WireBuilder) span(bt *otlpwire.Batch, r otlpwire.Range, out *Span) bool
 	msg := bt.Bytes(r)
 	*out = Span{SpanID: []byte{}, ParentSpanID: []byte{}}
 	var end uint64
-	var events, links int
+	evm, lkm := b.evMsgs[:0], b.linkMsgs[:0]
 	scratch := b.attrs[:0]
 	for it := (fieldIter{msg: msg}); it.next(); {
 		num, v, x := it.num, it.v, it.x
@@ -347,11 +349,11 @@ func (b *WireBuilder) span(bt *otlpwire.Batch, r otlpwire.Range, out *Span) bool
 		case 10:
 			out.DroppedAttributesCount = int32(x)
 		case 11:
-			events++
+			evm = append(evm, v)
 		case 12:
 			out.DroppedEventsCount = int32(x)
 		case 13:
-			links++
+			lkm = append(lkm, v)
 		case 14:
 			out.DroppedLinksCount = int32(x)
 		case 15:
@@ -380,31 +382,20 @@ func (b *WireBuilder) span(bt *otlpwire.Batch, r otlpwire.Range, out *Span) bool
 	out.StartTimeRounded60 = roundedStart(start, 60)
 	out.StartTimeRounded300 = roundedStart(start, 300)
 	out.StartTimeRounded3600 = roundedStart(start, 3600)
-	if events > 0 || links > 0 {
-		b.eventsAndLinks(msg, out, events, links)
-	}
-	return true
-}
-
-func (b *WireBuilder) eventsAndLinks(msg []byte, out *Span, events, links int) {
-	if events > 0 {
-		out.Events = b.evs.take(events)
-	}
-	if links > 0 {
-		out.Links = b.links.take(links)
-	}
-	ei, li := 0, 0
-	for it := (fieldIter{msg: msg}); it.next(); {
-		num, v := it.num, it.v
-		switch num {
-		case 11:
-			b.event(v, out.StartTimeUnixNano, &out.Events[ei])
-			ei++
-		case 13:
-			b.link(v, &out.Links[li])
-			li++
+	b.evMsgs, b.linkMsgs = evm, lkm
+	if len(evm) > 0 {
+		out.Events = b.evs.take(len(evm))
+		for i, m := range evm {
+			b.event(m, start, &out.Events[i])
 		}
 	}
+	if len(lkm) > 0 {
+		out.Links = b.links.take(len(lkm))
+		for i, m := range lkm {
+			b.link(m, &out.Links[i])
+		}
+	}
+	return true
 }
 
 func (b *WireBuilder) event(msg []byte, spanStart uint64, out *Event) {
