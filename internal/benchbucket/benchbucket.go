@@ -26,13 +26,22 @@ import (
 // Tenant is the tenant the bucket's blocks belong to.
 const Tenant = "bench"
 
+// Base is the start of the first block's hour.
+var Base = time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+
 // Lookup returns a local bucket of n generated traces cut into nb blocks
 // by time (one hour each), like an ingester's flushes, and 200 trace IDs
 // spread over all blocks. It is written once and kept in the temp dir
 // between runs (generating 200 000 traces takes ~20 s).
 func Lookup(tb testing.TB, n, nb int) (*backend.Backend, []model.TraceID) {
+	return Bucket(tb, nb, n/nb, 0)
+}
+
+// Bucket is Lookup with blocks of perBlock traces and row groups of
+// rgBytes (0: the writer's default).
+func Bucket(tb testing.TB, nb, perBlock, rgBytes int) (*backend.Backend, []model.TraceID) {
 	tb.Helper()
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("tempoctl-querier-bench-%d-%d", n, nb))
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("tempoctl-bench-bucket-%d-%d-%d", nb, perBlock, rgBytes))
 	idsFile := filepath.Join(dir, "lookup-ids.txt")
 	ctx := context.Background()
 	be, err := backend.Open(ctx, backend.Config{Backend: "local", Local: backend.LocalConfig{Path: dir}})
@@ -45,8 +54,7 @@ func Lookup(tb testing.TB, n, nb int) (*backend.Backend, []model.TraceID) {
 	}
 	start := time.Now()
 	os.RemoveAll(filepath.Join(dir, Tenant))
-	base := uint64(time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC).UnixNano())
-	perBlock := n / nb
+	base := uint64(Base.UnixNano())
 	var lookup []model.TraceID
 	spans := 0
 	for k := range nb {
@@ -62,7 +70,7 @@ func Lookup(tb testing.TB, n, nb int) (*backend.Backend, []model.TraceID) {
 			spans += traces[i].td.SpanCount()
 		}
 		slices.SortFunc(traces, func(a, b tr) int { return a.id.Compare(b.id) })
-		w, err := block.NewWriter(ctx, be, Tenant, block.Config{DedicatedColumns: vparquet.DefaultDedicatedColumns()})
+		w, err := block.NewWriter(ctx, be, Tenant, block.Config{DedicatedColumns: vparquet.DefaultDedicatedColumns(), RowGroupSizeBytes: rgBytes})
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -74,7 +82,7 @@ func Lookup(tb testing.TB, n, nb int) (*backend.Backend, []model.TraceID) {
 		if _, err := w.Close(ctx); err != nil {
 			tb.Fatal(err)
 		}
-		for i := 0; i < 200/nb; i++ {
+		for i := 0; i < max(200/nb, 1); i++ {
 			lookup = append(lookup, traces[(i*7919)%len(traces)].id)
 		}
 	}
