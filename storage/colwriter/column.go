@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+	"strings"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
@@ -18,7 +19,6 @@ import (
 // A value is written with its repetition level only: a value is present
 // exactly when its definition level is the column's maximum.
 type Column struct {
-	index          int
 	path           []string
 	kind           parquet.Kind
 	unsigned       bool // INT32/INT64 holding unsigned integers: stats compare unsigned
@@ -47,7 +47,6 @@ type Column struct {
 	recent    *[recentSize]int32 // dictionary index+1 by cheap hash
 
 	chunk chunk // encoded pages of the row group
-	enc32 []int32
 }
 
 // Repetition and definition maxima of the column.
@@ -144,7 +143,8 @@ func (c *Column) Bytes(rep byte, v []byte) {
 		return
 	}
 	if c.dict {
-		c.String(rep, string(v)) // the map lookup does not copy
+		// Looked up in place; a new value is copied into the map's key.
+		c.String(rep, unsafe.String(unsafe.SliceData(v), len(v)))
 		return
 	}
 	c.levels(rep, c.maxDef)
@@ -373,7 +373,7 @@ func (c *Column) lookup(v string) int32 {
 	i, ok := c.dictIndex[v]
 	if !ok {
 		i = int32(len(c.dictOffs) - 1)
-		c.dictIndex[v] = i
+		c.dictIndex[strings.Clone(v)] = i // v may alias the caller's memory
 		c.dictData = append(c.dictData, v...)
 		c.dictOffs = append(c.dictOffs, uint32(len(c.dictData)))
 	}

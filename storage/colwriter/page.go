@@ -68,12 +68,9 @@ func (c *Column) cutPage(s *scratch, firstRow int64) error {
 	if s.values, err = c.encodeValues(s); err != nil {
 		return fmt.Errorf("column %v: encoding page: %w", c.path, err)
 	}
-	body := s.values
-	if c.codec != nil {
-		if s.compressed, err = c.codec.Encode(s.compressed[:0], s.values); err != nil {
-			return fmt.Errorf("column %v: compressing page: %w", c.path, err)
-		}
-		body = s.compressed
+	body, err := c.compress(s)
+	if err != nil {
+		return fmt.Errorf("column %v: compressing page: %w", c.path, err)
 	}
 
 	var stats format.Statistics
@@ -200,18 +197,25 @@ func packBools(dst []byte, v []bool) []byte {
 	return dst
 }
 
+// compress returns s.values compressed with the column's codec (into
+// s.compressed), or as they are for an uncompressed column.
+func (c *Column) compress(s *scratch) ([]byte, error) {
+	if c.codec == nil {
+		return s.values, nil
+	}
+	var err error
+	s.compressed, err = c.codec.Encode(s.compressed[:0], s.values)
+	return s.compressed, err
+}
+
 // dictionaryPage encodes the row group's dictionary (PLAIN) with its header.
 func (c *Column) dictionaryPage(s *scratch) (header, body []byte, uncompressed int, err error) {
 	s.values, err = parquet.Plain.EncodeByteArray(s.values[:0], c.dictData, c.dictOffs)
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	body = s.values
-	if c.codec != nil {
-		if s.compressed, err = c.codec.Encode(s.compressed[:0], s.values); err != nil {
-			return nil, nil, 0, err
-		}
-		body = s.compressed
+	if body, err = c.compress(s); err != nil {
+		return nil, nil, 0, err
 	}
 	h := format.PageHeader{
 		Type:                 format.DictionaryPage,

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding/rle"
@@ -100,22 +101,12 @@ func New(w io.Writer, schema *parquet.Schema, opts Options) (*Writer, error) {
 	return wr, nil
 }
 
-func dotted(path []string) string {
-	var b bytes.Buffer
-	for i, p := range path {
-		if i > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(p)
-	}
-	return b.String()
-}
+func dotted(path []string) string { return strings.Join(path, ".") }
 
 func newColumn(path []string, leaf parquet.LeafColumn) (*Column, error) {
 	n := leaf.Node
 	t := n.Type()
 	c := &Column{
-		index:  leaf.ColumnIndex,
 		path:   path,
 		kind:   t.Kind(),
 		maxRep: byte(leaf.MaxRepetitionLevel),
@@ -185,9 +176,6 @@ func (w *Writer) EndRow() error {
 	}
 	return nil
 }
-
-// Rows is the number of rows written to the current row group.
-func (w *Writer) Rows() int64 { return w.rows }
 
 // FlushRowGroup writes the current row group (nothing when it is empty).
 func (w *Writer) FlushRowGroup() error {
