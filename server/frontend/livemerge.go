@@ -16,6 +16,16 @@ import (
 // combineShards joins trace-by-ID answers: the parts found are combined
 // (duplicate spans dropped), the counters added.
 func combineShards(rs []*querier.TraceByIDResult) *querier.TraceByIDResult {
+	out, parts := sumShards(rs)
+	if len(parts) > 0 {
+		out.Found, out.Trace = true, combineParts(parts)
+	}
+	return out
+}
+
+// sumShards adds up the answers' counters and partial flags and lists the
+// parts found.
+func sumShards(rs []*querier.TraceByIDResult) (*querier.TraceByIDResult, []ptrace.Traces) {
 	out := &querier.TraceByIDResult{}
 	var parts []ptrace.Traces
 	for _, r := range rs {
@@ -28,13 +38,14 @@ func combineShards(rs []*querier.TraceByIDResult) *querier.TraceByIDResult {
 			out.MaxBytes = max(out.MaxBytes, r.MaxBytes)
 		}
 	}
-	if len(parts) > 0 {
-		out.Found, out.Trace = true, parts[0]
-		if len(parts) > 1 {
-			out.Trace = model.Combine(parts...)
-		}
+	return out, parts
+}
+
+func combineParts(parts []ptrace.Traces) ptrace.Traces {
+	if len(parts) == 1 {
+		return parts[0]
 	}
-	return out
+	return model.Combine(parts...)
 }
 
 // mergeTagNames joins two answers, sorted, at most limit names a scope (0:

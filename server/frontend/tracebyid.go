@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
-	"github.com/tempoctl/tempoctl/model"
 	"github.com/tempoctl/tempoctl/server/querier"
 	"github.com/tempoctl/tempoctl/storage/backend"
 )
@@ -228,27 +227,15 @@ func anyFound(rs []*querier.TraceByIDResult) bool {
 // (no AllowPartial) fails with *querier.TooLargeError, v2 gets a trace cut
 // to the limit with Partial set.
 func (f *Frontend) combine(req querier.TraceByIDRequest, results []*querier.TraceByIDResult) (*querier.TraceByIDResult, error) {
-	out := &querier.TraceByIDResult{}
-	var parts []ptrace.Traces
-	partial := false
-	for _, r := range results {
-		out.InspectedBytes += r.InspectedBytes
-		out.BlocksSearched += r.BlocksSearched
-		out.FailedBlocks += r.FailedBlocks
-		if r.Found {
-			parts = append(parts, r.Trace)
-			partial = partial || r.Partial
-		}
-	}
+	out, parts := sumShards(results)
 	if len(parts) == 0 {
 		return out, nil
 	}
 	f.q.CountInspectedBytes(req.Tenant, out.InspectedBytes)
 	out.Found = true
-	combined := parts[0]
-	if len(parts) > 1 {
-		combined = model.Combine(parts...)
-	}
+	partial := out.Partial
+	out.Partial, out.MaxBytes = false, 0 // set below from this frontend's limit
+	combined := combineParts(parts)
 	limit := 0
 	if f.opts.MaxBytesPerTrace != nil {
 		limit = f.opts.MaxBytesPerTrace(req.Tenant)
