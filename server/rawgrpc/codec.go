@@ -7,6 +7,8 @@ import (
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/mem"
 
+	"github.com/tempoctl/tempoctl/internal/slab"
+
 	// The fallback for messages that are not raw.
 	_ "google.golang.org/grpc/encoding/proto"
 )
@@ -17,10 +19,16 @@ type Message struct{ B []byte }
 // Codec passes *Message through and everything else to the standard protobuf
 // codec (health checks, error details). Use it with grpc.ForceServerCodecV2
 // or grpc.ForceCodecV2.
-type Codec struct{ proto encoding.CodecV2 }
+type Codec struct {
+	proto encoding.CodecV2
+	// raw holds received *Message bytes (see slab for why not make).
+	raw *slab.Allocator
+}
 
 // NewCodec returns the codec.
-func NewCodec() Codec { return Codec{proto: encoding.GetCodecV2("proto")} }
+func NewCodec() Codec {
+	return Codec{proto: encoding.GetCodecV2("proto"), raw: slab.New(slab.DefaultSize)}
+}
 
 // Name is "proto": on the wire these are ordinary protobuf messages.
 func (c Codec) Name() string { return "proto" }
@@ -37,7 +45,8 @@ func (c Codec) Marshal(v any) (mem.BufferSlice, error) {
 // gRPC reuses its buffers, and a batch's bytes live on in the ingester.
 func (c Codec) Unmarshal(data mem.BufferSlice, v any) error {
 	if m, ok := v.(*Message); ok {
-		m.B = data.Materialize()
+		m.B = c.raw.Alloc(data.Len())
+		data.CopyTo(m.B)
 		return nil
 	}
 	return c.proto.Unmarshal(data, v)

@@ -9,6 +9,8 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+
+	"github.com/tempoctl/tempoctl/internal/slab"
 )
 
 // bodyTooLargeError is a body over the receiver's limit: 413.
@@ -27,14 +29,19 @@ func (e *unsupportedEncodingError) Error() string {
 
 // readBody reads the request body, undoing Content-Encoding. The limit
 // applies to the compressed and to the decompressed size, so a small
-// gzip bomb cannot make us allocate without bound.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+// gzip bomb cannot make us allocate without bound. A body kept by the write
+// path as received is read into memory from keep (nil: a body only
+// decoded, which must not pin a slab).
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, keep *slab.Allocator) ([]byte, error) {
 	if r.ContentLength > limit {
 		return nil, &bodyTooLargeError{limit}
 	}
 	var body io.Reader = http.MaxBytesReader(w, r.Body, limit)
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
+		if keep != nil && r.ContentLength > 0 {
+			return readSized(body, keep.Alloc(int(r.ContentLength)), limit)
+		}
 	case "gzip", "x-gzip":
 		zr, err := gzip.NewReader(body)
 		if err != nil {
@@ -59,6 +66,15 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	}
 	if int64(len(b)) > limit {
 		return nil, &bodyTooLargeError{limit}
+	}
+	return b, nil
+}
+
+// readSized reads a body of known length into b (net/http ends the body at
+// its Content-Length; a shorter one is an unexpected EOF).
+func readSized(body io.Reader, b []byte, limit int64) ([]byte, error) {
+	if _, err := io.ReadFull(body, b); err != nil {
+		return nil, decodeBodyError("body", err, limit)
 	}
 	return b, nil
 }

@@ -1,12 +1,14 @@
 package receiver
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -147,6 +149,7 @@ func TestOTLPHTTPResponses(t *testing.T) {
 		path       string
 		header     map[string]string
 		body       []byte
+		chunked    bool // no Content-Length: the body is read to its end
 		pushErr    error
 		wantStatus int
 		wantPushes int
@@ -162,6 +165,8 @@ func TestOTLPHTTPResponses(t *testing.T) {
 			wantStatus: 200, wantPushes: 1},
 		{name: "protobuf ok", header: map[string]string{"Content-Type": ctProto}, body: protoBody,
 			wantStatus: 200, wantPushes: 1, wantHeader: map[string]string{"Content-Type": ctProto}},
+		{name: "protobuf chunked ok", header: map[string]string{"Content-Type": ctProto}, body: protoBody, chunked: true,
+			wantStatus: 200, wantPushes: 1},
 		{name: "gzip ok", header: map[string]string{"Content-Type": ctProto, "Content-Encoding": "gzip"}, body: gzipped(t, protoBody),
 			wantStatus: 200, wantPushes: 1},
 		{name: "no spans is ok and pushes nothing", header: map[string]string{"Content-Type": ctJSON}, body: []byte(`{}`),
@@ -217,7 +222,11 @@ func TestOTLPHTTPResponses(t *testing.T) {
 			if tt.path != "" {
 				u = "http://" + r.Addr(OTLPHTTP) + tt.path
 			}
-			req, err := http.NewRequest(method, u, bytes.NewReader(tt.body))
+			var reqBody io.Reader = bytes.NewReader(tt.body)
+			if tt.chunked {
+				reqBody = io.MultiReader(reqBody) // hides the length from net/http
+			}
+			req, err := http.NewRequest(method, u, reqBody)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -243,8 +252,14 @@ func TestOTLPHTTPResponses(t *testing.T) {
 					t.Errorf("header %s = %q, want %q", k, got, v)
 				}
 			}
-			if got := len(p.reset()); got != tt.wantPushes {
+			pushes := p.reset()
+			if got := len(pushes); got != tt.wantPushes {
 				t.Errorf("%d pushes, want %d", got, tt.wantPushes)
+			}
+			if len(pushes) == 1 && tt.header["Content-Type"] == ctProto {
+				if got := spanNames(pushes[0].td); got != "op" {
+					t.Errorf("pushed spans %q, want the body's one span %q", got, "op")
+				}
 			}
 			if tt.wantStatus == 200 {
 				checkExportResponse(t, resp.Header.Get("Content-Type"), body)
@@ -254,6 +269,49 @@ func TestOTLPHTTPResponses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A body that ends before its Content-Length is a 400 naming the cause,
+// and nothing is pushed.
+func TestOTLPHTTPShortBody(t *testing.T) {
+	cfg := Config{OTLP: &OTLPConfig{Protocols: OTLPProtocols{HTTP: &OTLPHTTPConfig{
+		HTTPServerConfig: HTTPServerConfig{Endpoint: "127.0.0.1:0"},
+	}}}}
+	r, p := startReceivers(t, cfg, Options{})
+	body := otlpBody(t, false)
+	conn, err := net.Dial("tcp", r.Addr(OTLPHTTP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: %d\r\n\r\n", len(body)+100)
+	conn.Write(body)
+	conn.(*net.TCPConn).CloseWrite()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("status %d (%s), want 400", resp.StatusCode, msg)
+	}
+	checkStatusBody(t, resp.Header.Get("Content-Type"), msg, "unexpected EOF", 0)
+	if n := len(p.reset()); n != 0 {
+		t.Errorf("%d pushes of a truncated body, want 0", n)
+	}
+}
+
+func spanNames(td ptrace.Traces) string {
+	var names []string
+	for _, rs := range td.ResourceSpans().All() {
+		for _, ss := range rs.ScopeSpans().All() {
+			for _, s := range ss.Spans().All() {
+				names = append(names, s.Name())
+			}
+		}
+	}
+	return strings.Join(names, ",")
 }
 
 func checkExportResponse(t *testing.T, contentType string, body []byte) {

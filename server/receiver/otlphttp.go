@@ -9,6 +9,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/tempoctl/tempoctl/internal/slab"
 )
 
 // otlpEncoding is one of the two OTLP/HTTP body encodings; responses,
@@ -59,6 +61,10 @@ func encodingName(e otlpEncoding) string {
 	return "protobuf"
 }
 
+// rawBodies holds OTLP protobuf bodies, which the write path keeps as
+// received until their block is flushed.
+var rawBodies = slab.New(slab.DefaultSize)
+
 // otlpHTTP serves POST {traces_url_path}.
 type otlpHTTP struct {
 	*base
@@ -79,7 +85,11 @@ func (h *otlpHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, enc, err)
 		return
 	}
-	body, err := readBody(w, r, h.maxBody)
+	var keep *slab.Allocator
+	if enc == otlpProto {
+		keep = rawBodies // the batch keeps these bytes
+	}
+	body, err := readBody(w, r, h.maxBody, keep)
 	if err != nil {
 		h.writeError(w, enc, err)
 		return

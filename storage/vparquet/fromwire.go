@@ -114,7 +114,8 @@ func (b *WireBuilder) Reset() {
 func (b *WireBuilder) Build(id model.TraceID, parts []otlpwire.Part, tr *Trace) int {
 	idb := b.bytes.take(16)
 	copy(idb, id[:])
-	*tr = Trace{TraceID: idb, TraceIDText: id.Text()}
+	stats := tr.ServiceStats[:0] // rows are reused: keep the memory
+	*tr = Trace{TraceID: idb, TraceIDText: id.Text(), ServiceStats: stats}
 	clear(b.seen)
 	size := 0
 	var start, end uint64

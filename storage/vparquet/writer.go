@@ -171,9 +171,12 @@ func (w *Writer) AddRow(ctx context.Context, tr *Trace, size int) error {
 	if len(w.ids) > 0 && id.Compare(w.last) <= 0 {
 		return fmt.Errorf("block writer: trace %s added after %s (IDs must ascend)", id, w.last)
 	}
-	// The caller may reuse tr: hand it to parquet-go before returning.
-	w.batch[w.nbatch] = *tr
-	if err := w.addRow(id, &w.batch[w.nbatch], size); err != nil {
+	// The caller may reuse tr: hand it to parquet-go before returning, and
+	// leave none of its memory in the slot (AddParts reuses a slot's).
+	slot := &w.batch[w.nbatch]
+	*slot = *tr
+	defer func() { *slot = Trace{} }()
+	if err := w.addRow(id, slot, size); err != nil {
 		return err
 	}
 	return w.writeBatch()
