@@ -9,6 +9,18 @@ import (
 	"unsafe"
 )
 
+func TestSlabsStartOnHugePageBoundary(t *testing.T) {
+	for _, n := range []int{4 << 20, DefaultSize, 5<<20 + 123} {
+		b := hugeSlice(n)
+		if len(b) != n {
+			t.Fatalf("hugeSlice(%d) has length %d", n, len(b))
+		}
+		if p := uintptr(unsafe.Pointer(unsafe.SliceData(b))); p%(2<<20) != 0 {
+			t.Errorf("hugeSlice(%d) starts at %#x, not on a 2 MiB boundary", n, p)
+		}
+	}
+}
+
 // The kernel records madvise(MADV_HUGEPAGE) as the "hg" flag of the memory
 // area, whether or not a huge page was free at the time.
 func TestSlabIsAdvisedHuge(t *testing.T) {

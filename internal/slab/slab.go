@@ -22,6 +22,11 @@ import "sync"
 // space and heap accounting but no resident memory.
 const DefaultSize = 32 << 20
 
+// Requests holds the bytes of the requests the ingester keeps until their
+// block is flushed: received over OTLP gRPC or as OTLP/HTTP protobuf, and
+// read back from the WAL. One allocator, so one partly filled slab.
+var Requests = New(DefaultSize)
+
 // Allocator carves slices from slabs. It is safe for concurrent use.
 type Allocator struct {
 	size int

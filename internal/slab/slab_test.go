@@ -3,7 +3,6 @@ package slab
 import (
 	"sync"
 	"testing"
-	"unsafe"
 )
 
 func TestAllocSizesAndIndependence(t *testing.T) {
@@ -69,18 +68,6 @@ func TestAllocConcurrent(t *testing.T) {
 					t.Fatalf("goroutine %d's slice holds %d: slices overlap", g, x)
 				}
 			}
-		}
-	}
-}
-
-func TestSlabsStartOnHugePageBoundary(t *testing.T) {
-	for _, n := range []int{4 << 20, DefaultSize, 5<<20 + 123} {
-		b := hugeSlice(n)
-		if len(b) != n {
-			t.Fatalf("hugeSlice(%d) has length %d", n, len(b))
-		}
-		if p := uintptr(unsafe.Pointer(unsafe.SliceData(b))); p%(2<<20) != 0 {
-			t.Errorf("hugeSlice(%d) starts at %#x, not on a 2 MiB boundary", n, p)
 		}
 	}
 }

@@ -82,9 +82,6 @@ type liveTrace struct {
 	last  time.Time
 }
 
-// replayed holds the bytes of requests read back from the WAL.
-var replayed = slab.New(slab.DefaultSize)
-
 func newGeneration() *generation { return &generation{tenants: map[string]*tenantTraces{}} }
 
 // New replays the WAL into memory; call Start to begin cutting and flushing.
@@ -110,7 +107,7 @@ func New(cfg Config, blockCfg block.Config, be *backend.Backend, w *wal.WAL, log
 	st, err := w.Replay(func(seg int, tenant string, data []byte) error {
 		// The WAL reuses its buffer; the batch keeps its bytes, on huge
 		// pages as received requests are (a large WAL replays faster).
-		raw := replayed.Alloc(len(data))
+		raw := slab.Requests.Alloc(len(data))
 		copy(raw, data)
 		b, err := otlpwire.Parse(raw)
 		if err != nil {

@@ -19,16 +19,10 @@ type Message struct{ B []byte }
 // Codec passes *Message through and everything else to the standard protobuf
 // codec (health checks, error details). Use it with grpc.ForceServerCodecV2
 // or grpc.ForceCodecV2.
-type Codec struct {
-	proto encoding.CodecV2
-	// raw holds received *Message bytes (see slab for why not make).
-	raw *slab.Allocator
-}
+type Codec struct{ proto encoding.CodecV2 }
 
 // NewCodec returns the codec.
-func NewCodec() Codec {
-	return Codec{proto: encoding.GetCodecV2("proto"), raw: slab.New(slab.DefaultSize)}
-}
+func NewCodec() Codec { return Codec{proto: encoding.GetCodecV2("proto")} }
 
 // Name is "proto": on the wire these are ordinary protobuf messages.
 func (c Codec) Name() string { return "proto" }
@@ -41,11 +35,12 @@ func (c Codec) Marshal(v any) (mem.BufferSlice, error) {
 	return c.proto.Marshal(v)
 }
 
-// Unmarshal implements encoding.CodecV2. A *Message gets a copy of its own:
-// gRPC reuses its buffers, and a batch's bytes live on in the ingester.
+// Unmarshal implements encoding.CodecV2. A *Message gets a copy of its own,
+// in slab.Requests: gRPC reuses its buffers, and a batch's bytes live on in
+// the ingester.
 func (c Codec) Unmarshal(data mem.BufferSlice, v any) error {
 	if m, ok := v.(*Message); ok {
-		m.B = c.raw.Alloc(data.Len())
+		m.B = slab.Requests.Alloc(data.Len())
 		data.CopyTo(m.B)
 		return nil
 	}

@@ -29,18 +29,18 @@ func (e *unsupportedEncodingError) Error() string {
 
 // readBody reads the request body, undoing Content-Encoding. The limit
 // applies to the compressed and to the decompressed size, so a small
-// gzip bomb cannot make us allocate without bound. A body kept by the write
-// path as received is read into memory from keep (nil: a body only
-// decoded, which must not pin a slab).
-func readBody(w http.ResponseWriter, r *http.Request, limit int64, keep *slab.Allocator) ([]byte, error) {
+// gzip bomb cannot make us allocate without bound. A body the write path
+// keeps as received (kept) goes into slab.Requests when its length is
+// known; a body only decoded must not pin a slab.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, kept bool) ([]byte, error) {
 	if r.ContentLength > limit {
 		return nil, &bodyTooLargeError{limit}
 	}
 	var body io.Reader = http.MaxBytesReader(w, r.Body, limit)
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
-		if keep != nil && r.ContentLength > 0 {
-			return readSized(body, keep.Alloc(int(r.ContentLength)), limit)
+		if kept && r.ContentLength > 0 {
+			return readSized(body, slab.Requests.Alloc(int(r.ContentLength)), limit)
 		}
 	case "gzip", "x-gzip":
 		zr, err := gzip.NewReader(body)

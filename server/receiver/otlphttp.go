@@ -9,8 +9,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-
-	"github.com/tempoctl/tempoctl/internal/slab"
 )
 
 // otlpEncoding is one of the two OTLP/HTTP body encodings; responses,
@@ -61,10 +59,6 @@ func encodingName(e otlpEncoding) string {
 	return "protobuf"
 }
 
-// rawBodies holds OTLP protobuf bodies, which the write path keeps as
-// received until their block is flushed.
-var rawBodies = slab.New(slab.DefaultSize)
-
 // otlpHTTP serves POST {traces_url_path}.
 type otlpHTTP struct {
 	*base
@@ -85,11 +79,8 @@ func (h *otlpHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, enc, err)
 		return
 	}
-	var keep *slab.Allocator
-	if enc == otlpProto {
-		keep = rawBodies // the batch keeps these bytes
-	}
-	body, err := readBody(w, r, h.maxBody, keep)
+	// Protobuf bodies are kept as received; JSON is only decoded.
+	body, err := readBody(w, r, h.maxBody, enc == otlpProto)
 	if err != nil {
 		h.writeError(w, enc, err)
 		return
