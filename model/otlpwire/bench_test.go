@@ -4,9 +4,12 @@ import (
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/tempoctl/tempoctl/internal/tracegen"
 )
 
-// benchRequest is ~500 spans of generated traces, an exporter's batch.
+// benchRequest is ~500 spans of exotic generated traces (nested maps and
+// arrays, bytes, links), an exporter's batch.
 func benchRequest(b *testing.B) []byte {
 	td := ptrace.NewTraces()
 	for seed := uint64(1); td.SpanCount() < 500; seed++ {
@@ -15,10 +18,26 @@ func benchRequest(b *testing.B) []byte {
 	return marshal(b, td)
 }
 
+// plainRequest is ~500 spans as tempoctl generate makes them: scalar
+// attributes, the common case.
+func plainRequest(b *testing.B) []byte {
+	td := ptrace.NewTraces()
+	g := tracegen.New(1, tracegen.Config{})
+	for td.SpanCount() < 500 {
+		_, tr := g.Trace()
+		tr.ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
+	}
+	return marshal(b, td)
+}
+
 // BenchmarkParse is the write path's whole decode: structure and IDs
 // checked, spans grouped by trace, nothing copied.
 func BenchmarkParse(b *testing.B) {
-	raw := benchRequest(b)
+	b.Run("exotic", func(b *testing.B) { benchParse(b, benchRequest(b)) })
+	b.Run("plain", func(b *testing.B) { benchParse(b, plainRequest(b)) })
+}
+
+func benchParse(b *testing.B, raw []byte) {
 	n, _ := Parse(raw)
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()

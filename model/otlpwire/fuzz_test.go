@@ -124,3 +124,43 @@ func repeatedNameAndStatus() []byte {
 	b = protowire.AppendString(tag(b, 5, protowire.BytesType), "b")
 	return protowire.AppendBytes(tag(b, 15, protowire.BytesType), st2)
 }
+
+// FuzzKeyValueFastPath: the attribute check that accepts the common form
+// without a walk agrees with the walk on any input, at any depth.
+func FuzzKeyValueFastPath(f *testing.F) {
+	str := func(num protowire.Number, s []byte) []byte {
+		return protowire.AppendBytes(protowire.AppendTag(nil, num, protowire.BytesType), s)
+	}
+	kv := func(key string, val []byte) []byte { return append(str(1, []byte(key)), str(2, val)...) }
+	for _, v := range [][]byte{
+		str(1, []byte("GET")),
+		protowire.AppendVarint([]byte{2 << 3}, 1),
+		protowire.AppendVarint([]byte{3 << 3}, 1<<63),
+		protowire.AppendFixed64([]byte{4<<3 | 1}, 42),
+		{3 << 3, 0x80},                       // truncated varint
+		{4<<3 | 1, 1, 2},                     // short double
+		{2<<3 | 1, 0, 0, 0, 0, 0, 0},         // wrong wire type
+		append(str(1, []byte("a")), 3<<3, 1), // two fields: last wins
+		str(5, str(1, str(1, []byte("x")))),  // array
+		str(6, kv("k", str(1, []byte("v")))), // map
+		{},
+	} {
+		f.Add(kv("http.method", v), 0)
+		f.Add(kv("k", v), maxDepth)
+		f.Add(append(str(2, v), str(1, []byte("load"))...), 0) // pdata's order
+		f.Add(append(str(2, v), str(1, []byte("k"))...), maxDepth)
+	}
+	f.Add(append(kv("k", str(1, []byte("v"))), 0), 0) // trailing byte
+	f.Add(str(1, []byte("only key")), 0)
+	f.Fuzz(func(t *testing.T, msg []byte, depth int) {
+		if depth < 0 || depth > maxDepth+1 {
+			return
+		}
+		p := &parser{b: &Batch{Raw: msg}}
+		fast := p.keyValue(0, len(msg), depth)
+		walk := p.keyValueWalk(0, len(msg), depth)
+		if (fast == nil) != (walk == nil) {
+			t.Fatalf("keyValue(%x, depth %d): %v, walk: %v", msg, depth, fast, walk)
+		}
+	})
+}
