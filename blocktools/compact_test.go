@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -329,5 +330,112 @@ func TestCompactCancelMidMerge(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Join(dir, "multi"))
 	if len(entries) != 6 {
 		t.Errorf("%d entries in the tenant dir: partial output left behind", len(entries))
+	}
+}
+
+// Cancelling a job right before any of its bucket writes leaves the tenant
+// in one of two states, never in between: the job abandoned (the inputs
+// live, no output object and no journal left) or the job committed (its
+// outputs live, every input compacted, no journal left). Once the last
+// output is complete the job commits: marking the inputs is a few small
+// writes, and stopping there would leave the outputs duplicating the live
+// inputs. Either way the next pass leaves every trace in one live block.
+func TestCompactCancelAtEveryStep(t *testing.T) {
+	seed := memBackend(t)
+	fixtureInto(t, seed, "multi")
+	parts, inputs := liveTraces(t, seed, "multi")
+	want := union(parts)
+	cfg := DefaultCompactionConfig()
+	opts := CompactOptions{MaxBlockObjects: 120} // three outputs: cancels between outputs too
+	const writes = 3*4 + 4*2 + 2                 // outputs, marks (copy + delete), journal
+	isInput := map[string]bool{}
+	for _, m := range inputs {
+		isInput[m.BlockID.String()] = true
+	}
+	committed := 0
+	for budget := 0; budget <= writes; budget++ {
+		inner := cloneBucket(t, seed.Bucket())
+		ctx, cancel := context.WithCancel(context.Background())
+		cb := &cancelBucket{Bucket: inner, budget: budget, cancel: cancel}
+		be := backend.NewFromBucket(cb)
+		plan, err := PlanTenant(ctx, be, "multi", cfg, fixtureNow, nil)
+		if err != nil || len(plan.Jobs) != 1 {
+			t.Fatalf("budget %d: plan %+v %v", budget, plan, err)
+		}
+		res, err := RunPlan(ctx, be, plan, opts)
+		cancel()
+		if budget == writes {
+			if !cb.fired && (err != nil || len(res.Failed) > 0) {
+				t.Fatalf("uncancelled job: %v %v", err, res.Failed)
+			}
+			if cb.ops != writes {
+				t.Fatalf("compaction made %d bucket writes, want %d", cb.ops, writes)
+			}
+		}
+		if err != nil && !errors.Is(err, context.Canceled) {
+			t.Fatalf("budget %d: err = %v, want context.Canceled or nil", budget, err)
+		}
+		if res != nil && len(res.Failed) > 0 {
+			t.Fatalf("budget %d: a cancelled job is not a failed job: %v", budget, res.Failed)
+		}
+
+		be2 := backend.NewFromBucket(inner)
+		blocks, other := tenantObjects(t, inner, "multi")
+		for _, key := range other {
+			if strings.HasPrefix(key, JournalDir+"/") {
+				t.Errorf("budget %d: journal %s left behind", budget, key)
+			}
+		}
+		var liveIn, compIn, liveOut int
+		for id, objs := range blocks {
+			live, comp := slices.Contains(objs, backend.MetaName), slices.Contains(objs, backend.CompactedMetaName)
+			switch {
+			case !live && !comp:
+				t.Errorf("budget %d: partial block %s left behind: %v", budget, id, objs)
+			case isInput[id] && live:
+				liveIn++
+			case isInput[id]:
+				compIn++
+			case live:
+				liveOut++
+			default:
+				t.Errorf("budget %d: output %s compacted", budget, id)
+			}
+		}
+		switch {
+		case liveIn == len(inputs) && compIn == 0 && len(blocks) == len(inputs):
+			// abandoned
+		case liveIn == 0 && compIn == len(inputs) && liveOut == 3:
+			committed++
+			if res == nil || len(res.Results) != 1 {
+				t.Errorf("budget %d: committed job not reported as done: %+v", budget, res)
+			}
+		default:
+			t.Errorf("budget %d: %d inputs live, %d compacted, %d outputs live, %d block dirs",
+				budget, liveIn, compIn, liveOut, len(blocks))
+		}
+		checkComplete(t, be2, "multi", want)
+		if t.Failed() {
+			t.Fatalf("budget %d: failed", budget)
+		}
+		// The next pass finishes the work.
+		if _, err := RecoverJournals(context.Background(), be2, "multi"); err != nil {
+			t.Fatal(err)
+		}
+		plan, err = PlanTenant(context.Background(), be2, "multi", cfg, fixtureNow, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err := RunPlan(context.Background(), be2, plan, opts); err != nil || len(res.Failed) > 0 {
+			t.Fatalf("budget %d: re-run: %v %v", budget, err, res.Failed)
+		}
+		checkExactlyOnce(t, be2, "multi", want)
+		if t.Failed() {
+			t.Fatalf("budget %d: re-run failed", budget)
+		}
+	}
+	// Cancelling once the last output is complete commits the job.
+	if committed == 0 {
+		t.Error("no cancellation point committed the job")
 	}
 }

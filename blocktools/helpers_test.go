@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/parquet-go/parquet-go"
 	"github.com/thanos-io/objstore"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -406,4 +407,100 @@ func cloneBucket(t testing.TB, src objstore.Bucket) objstore.Bucket {
 		t.Fatal(err)
 	}
 	return dst
+}
+
+// cancelBucket models a process asked to stop (Ctrl-C, compactor Stop) at
+// one moment of a job: right before its budget-th mutating call it cancels
+// the job's context. Like the filesystem bucket, every call made with a
+// cancelled context fails with the context's error; calls made with a
+// context that outlives the cancellation (cleanup, commit) go through.
+type cancelBucket struct {
+	objstore.Bucket
+	mu     sync.Mutex
+	budget int
+	ops    int
+	cancel context.CancelFunc
+	fired  bool
+}
+
+func (b *cancelBucket) mutate(ctx context.Context) error {
+	b.mu.Lock()
+	if b.ops == b.budget && !b.fired {
+		b.fired = true
+		b.cancel()
+	}
+	b.ops++
+	b.mu.Unlock()
+	return ctx.Err()
+}
+
+func (b *cancelBucket) Upload(ctx context.Context, name string, r io.Reader, opts ...objstore.ObjectUploadOption) error {
+	if err := b.mutate(ctx); err != nil {
+		return err
+	}
+	return b.Bucket.Upload(ctx, name, r, opts...)
+}
+
+func (b *cancelBucket) Delete(ctx context.Context, name string) error {
+	if err := b.mutate(ctx); err != nil {
+		return err
+	}
+	return b.Bucket.Delete(ctx, name)
+}
+
+func (b *cancelBucket) Get(ctx context.Context, name string) (io.ReadCloser, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return b.Bucket.Get(ctx, name)
+}
+
+func (b *cancelBucket) GetRange(ctx context.Context, name string, off, length int64) (io.ReadCloser, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return b.Bucket.GetRange(ctx, name, off, length)
+}
+
+func (b *cancelBucket) Exists(ctx context.Context, name string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	return b.Bucket.Exists(ctx, name)
+}
+
+func (b *cancelBucket) Iter(ctx context.Context, dir string, f func(string) error, opts ...objstore.IterOption) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return b.Bucket.Iter(ctx, dir, f, opts...)
+}
+
+func (b *cancelBucket) Attributes(ctx context.Context, name string) (objstore.ObjectAttributes, error) {
+	if err := ctx.Err(); err != nil {
+		return objstore.ObjectAttributes{}, err
+	}
+	return b.Bucket.Attributes(ctx, name)
+}
+
+// tenantObjects lists every object of tenant: block ID → object names, and
+// the keys of objects outside block directories (tenant index, journals).
+func tenantObjects(t testing.TB, bkt objstore.Bucket, tenant string) (map[string][]string, []string) {
+	t.Helper()
+	blocks := map[string][]string{}
+	var other []string
+	err := bkt.Iter(context.Background(), tenant+"/", func(name string) error {
+		rest := strings.TrimPrefix(name, tenant+"/")
+		dir, obj, ok := strings.Cut(rest, "/")
+		if _, err := uuid.Parse(dir); ok && err == nil {
+			blocks[dir] = append(blocks[dir], obj)
+		} else {
+			other = append(other, rest)
+		}
+		return nil
+	}, objstore.WithRecursiveIter())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return blocks, other
 }

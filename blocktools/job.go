@@ -53,6 +53,10 @@ func outputID(key string, inputs []*backend.BlockMeta, k int) uuid.UUID {
 //     one (no meta) is deleted and rewritten;
 //  2. only when every output is complete are the inputs marked compacted
 //     (see retire).
+//
+// Cancelled during step 1, the job is abandoned: the output being written
+// and the outputs this run completed are deleted, the inputs stay live.
+// Once step 1 is done the job commits: step 2 runs to its end.
 type outputJob struct {
 	tenant     string
 	inputs     []*backend.BlockMeta
@@ -133,10 +137,13 @@ func (j *outputJob) runSources(ctx context.Context, be *backend.Backend, sources
 	)
 	closeOutput := func() error {
 		m, err := w.Close(ctx)
-		w = nil
 		if err != nil {
+			// Close may have uploaded data, bloom or index before it
+			// failed: w stays set so the failure path aborts it, which
+			// deletes those objects.
 			return fmt.Errorf("finish output block: %w", err)
 		}
+		w = nil
 		written = append(written, m)
 		j.progress.send(j.report(inBytes, inObjects, res.Stats.TracesIn, "wrote block "+m.BlockID.String()))
 		k++
@@ -221,12 +228,25 @@ func (j *outputJob) runSources(ctx context.Context, be *backend.Backend, sources
 	return res, nil
 }
 
+// commitTimeout bounds retire, which a cancelled context does not stop.
+const commitTimeout = time.Minute
+
 // retire marks inputs compacted once outputs hold all their traces. Several
 // inputs are marked one by one: the intent is journaled first, so a crash
 // between two marks is finished by RecoverJournals instead of leaving inputs
 // live next to outputs that hold their traces. Failures are returned, not
 // fatal: an unmarked input is only a duplicate, which readers combine.
+//
+// retire is the commit of a job: its outputs are already complete and
+// visible, so a cancellation (compactor Stop, Ctrl-C) arriving now must not
+// stop it half-way, which would leave the outputs duplicating live inputs
+// until the next run. It runs on a context that ignores ctx's cancellation,
+// bounded by commitTimeout so a hung bucket cannot hold a shutdown forever;
+// a commit cut short by that is left as a crash at the same point would be
+// (journal or re-run), and the next run finishes it.
 func retire(ctx context.Context, be *backend.Backend, tenant string, inputs, outputs []*backend.BlockMeta, jid uuid.UUID) []error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
 	if len(inputs) > 1 {
 		jr := journal{Created: time.Now().UTC()}
 		for _, m := range inputs {

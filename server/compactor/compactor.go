@@ -114,8 +114,10 @@ func (c *Compactor) Start() {
 	}()
 }
 
-// Stop cancels the running cycle (a job in progress deletes its partial
-// output; inputs stay live) and waits for it to end, or for ctx.
+// Stop cancels the running cycle and waits for it to end, or for ctx. A job
+// still writing its outputs is abandoned (what it wrote is deleted, its
+// inputs stay live); a job whose outputs are all written finishes marking
+// its inputs compacted, so no output is left duplicating live inputs.
 func (c *Compactor) Stop(ctx context.Context) error {
 	if c.cancel == nil {
 		return nil

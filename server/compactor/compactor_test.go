@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"gopkg.in/yaml.v3"
 
+	"github.com/tempoctl/tempoctl/blocktools"
 	"github.com/tempoctl/tempoctl/internal/tracegen"
 	"github.com/tempoctl/tempoctl/model"
 	"github.com/tempoctl/tempoctl/storage/backend"
@@ -303,7 +304,8 @@ func TestStartStop(t *testing.T) {
 }
 
 // Stopping at any moment of a cycle leaves the tenant either as it was or
-// fully compacted, never with a partial block.
+// fully compacted, never with a partial block (nor a leftover journal), and
+// the next cycle ends with every trace in the one output block.
 func TestStopCancelsCleanly(t *testing.T) {
 	for _, delay := range []time.Duration{0, time.Millisecond, 20 * time.Millisecond, 100 * time.Millisecond, 300 * time.Millisecond} {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -326,6 +328,16 @@ func TestStopCancelsCleanly(t *testing.T) {
 			if e1 != nil && e2 != nil {
 				t.Fatalf("stopped after %s: partial block %s left behind", delay, e.Name())
 			}
+		}
+		if js, _ := os.ReadDir(filepath.Join(dir, "multi", blocktools.JournalDir)); len(js) > 0 {
+			t.Fatalf("stopped after %s: %d compaction journal(s) left behind", delay, len(js))
+		}
+		if res := c.RunCycle(context.Background()); res.Errors != 0 || res.FailedJobs != 0 {
+			t.Fatalf("stopped after %s: next cycle %+v", delay, res)
+		}
+		live, compacted, _, _ = be.PollBlocks(context.Background(), "multi")
+		if len(live) != 1 || len(compacted) != 4 || live[0].TotalObjects != 300 {
+			t.Fatalf("stopped after %s: after the next cycle %d live, %d compacted", delay, len(live), len(compacted))
 		}
 	}
 }
