@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"runtime"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -126,4 +127,36 @@ func batch(t testing.TB, td ptrace.Traces) *otlpwire.Batch {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestFlushReleasesMemory: once a generation is in the backend its request
+// bytes are collected right away, not when the heap next doubles.
+func TestFlushReleasesMemory(t *testing.T) {
+	ctx := context.Background()
+	be, _ := backend.Open(ctx, backend.Config{Backend: "memory"})
+	in := newIngester(t, t.TempDir(), be, DefaultConfig())
+	g := tracegen.New(5, tracegen.Config{})
+	held := 0
+	for held < 64<<20 {
+		td := ptrace.NewTraces()
+		for td.SpanCount() < 500 {
+			_, tr := g.Trace()
+			tr.ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
+		}
+		b := batch(t, td)
+		held += len(b.Raw)
+		if err := in.Push(ctx, "t", b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	if err := in.CutAndFlush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if freed := int64(before.HeapAlloc) - int64(after.HeapAlloc); freed < int64(held)/2 {
+		t.Fatalf("heap %d -> %d bytes after flushing %d bytes of requests: not collected", before.HeapAlloc, after.HeapAlloc, held)
+	}
 }
