@@ -1,34 +1,36 @@
 package slab
 
 import (
+	"runtime"
 	"sync"
 	"testing"
+	"time"
+	"unsafe"
 )
 
 func TestAllocSizesAndIndependence(t *testing.T) {
-	a := New(1 << 20)
+	a := New(1<<20, 4)
 	cases := []struct {
 		n, wantLen int
+		own        bool // memory of its own: a zero Ref
 	}{
-		{0, 0},
-		{-1, 0},
-		{1, 1},
-		{1000, 1000},
-		{1 << 17, 1 << 17},     // largest carved from a slab
-		{1<<17 + 1, 1<<17 + 1}, // memory of its own
-		{3 << 20, 3 << 20},     // larger than a slab
-		{(1 << 20) - 5, (1 << 20) - 5},
+		{0, 0, true},
+		{-1, 0, true},
+		{1, 1, false},
+		{1000, 1000, false},
+		{1 << 17, 1 << 17, false},    // largest carved from a slab
+		{1<<17 + 1, 1<<17 + 1, true}, // memory of its own
+		{3 << 20, 3 << 20, true},     // larger than a slab
+		{(1 << 20) - 5, (1 << 20) - 5, true},
 	}
 	var got [][]byte
 	for _, c := range cases {
-		b := a.Alloc(c.n)
+		b, ref := a.Alloc(c.n)
 		if len(b) != c.wantLen || cap(b) != c.wantLen {
 			t.Fatalf("Alloc(%d): len %d cap %d, want %d", c.n, len(b), cap(b), c.wantLen)
 		}
-		for i, x := range b {
-			if x != 0 {
-				t.Fatalf("Alloc(%d): byte %d is %d, want zero", c.n, i, x)
-			}
+		if own := ref.s == nil; own != c.own {
+			t.Fatalf("Alloc(%d): own memory %v, want %v", c.n, own, c.own)
 		}
 		for i := range b {
 			b[i] = byte(len(got) + 1)
@@ -45,29 +47,168 @@ func TestAllocSizesAndIndependence(t *testing.T) {
 	}
 }
 
+func start(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
+
+// A slab is reused once every slice carved from it is released and it is
+// no longer the one being carved; not before.
+func TestReleasedSlabIsReused(t *testing.T) {
+	const size = 1 << 20
+	a := New(size, 4)
+	x, rx := a.Alloc(size / 8)
+	y, ry := a.Alloc(size / 8)
+	base := start(x)
+	for _, ref := range []Ref{rx, ry} {
+		ref.Release()
+	}
+	// x and y released, but the slab is still being carved: the next
+	// slice comes after y, not over x.
+	z, rz := a.Alloc(size / 8)
+	if start(z) != start(y)+size/8 {
+		t.Fatalf("slice at %#x, want %#x (after the previous one)", start(z), start(y)+size/8)
+	}
+	if _, pooled := a.Stats(); pooled != 0 {
+		t.Fatalf("%d slabs pooled while the slab is carved and z holds it", pooled)
+	}
+	// Fill the slab so the next Alloc starts another; z still holds the
+	// first, which must not be pooled yet.
+	for range 5 {
+		_, r := a.Alloc(size / 8)
+		r.Release()
+	}
+	w, rw := a.Alloc(size / 8)
+	if made, pooled := a.Stats(); made != 2 || pooled != 0 {
+		t.Fatalf("made %d, pooled %d; want 2 made, none pooled (z still in use)", made, pooled)
+	}
+	rz.Release()
+	if _, pooled := a.Stats(); pooled != 1 {
+		t.Fatalf("%d slabs pooled after the last slice of the first was released, want 1", pooled)
+	}
+	// Fill the second slab: the third comes from the pool, at x's address.
+	for range 7 {
+		_, r := a.Alloc(size / 8)
+		r.Release()
+	}
+	v, rv := a.Alloc(size / 8)
+	if start(v) != base {
+		t.Fatalf("third slab at %#x, want the pooled first at %#x", start(v), base)
+	}
+	if made, _ := a.Stats(); made != 2 {
+		t.Fatalf("made %d slabs, want 2 (the pooled one reused)", made)
+	}
+	rw.Release()
+	rv.Release()
+	_ = w
+}
+
+// ReleaseWith releases when the owner is collected, and not while it lives.
+func TestReleaseWithOwner(t *testing.T) {
+	const size = 1 << 20
+	a := New(size, 4)
+	type owner struct{ b []byte }
+	b, ref := a.Alloc(size / 8)
+	o := &owner{b: b}
+	ReleaseWith(o, ref)
+	// Move on to a second slab so the first is no longer carved.
+	for range 9 {
+		_, r := a.Alloc(size / 8)
+		r.Release()
+	}
+	for range 3 {
+		runtime.GC()
+	}
+	time.Sleep(10 * time.Millisecond)
+	if _, pooled := a.Stats(); pooled != 0 {
+		t.Fatalf("slab pooled while its owner is reachable")
+	}
+	runtime.KeepAlive(o)
+	o = nil
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		runtime.GC()
+		if _, pooled := a.Stats(); pooled == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("slab not pooled after its owner was collected")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestPoolBoundAndTrim(t *testing.T) {
+	const size = 1 << 20
+	a := New(size, 2)
+	var refs []Ref
+	for range 5 { // one whole slab each
+		for range 8 {
+			_, r := a.Alloc(size / 8)
+			refs = append(refs, r)
+		}
+	}
+	for _, r := range refs {
+		r.Release()
+	}
+	// Four slabs are free (the fifth is still carved); the pool keeps two.
+	if made, pooled := a.Stats(); made != 5 || pooled != 2 {
+		t.Fatalf("made %d pooled %d, want 5 and 2", made, pooled)
+	}
+	a.Trim(time.Hour)
+	if _, pooled := a.Stats(); pooled != 2 {
+		t.Fatalf("Trim(1h) dropped recently released slabs: %d left", pooled)
+	}
+	time.Sleep(2 * time.Millisecond)
+	a.Trim(time.Millisecond)
+	if _, pooled := a.Stats(); pooled != 0 {
+		t.Fatalf("Trim(1ms) left %d idle slabs", pooled)
+	}
+	// No pool at all: released slabs go to the garbage collector.
+	b := New(size, 0)
+	for range 16 {
+		_, r := b.Alloc(size / 8)
+		r.Release()
+	}
+	if made, pooled := b.Stats(); made != 2 || pooled != 0 {
+		t.Fatalf("pool 0: made %d pooled %d, want 2 and 0", made, pooled)
+	}
+}
+
+// Slices handed out concurrently never overlap, with slabs released and
+// reused underneath (run with -race).
 func TestAllocConcurrent(t *testing.T) {
-	a := New(1 << 20)
+	a := New(1<<20, 2)
 	var wg sync.WaitGroup
-	out := make([][][]byte, 8)
-	for g := range out {
+	for g := range 8 {
 		wg.Go(func() {
-			for i := range 500 {
-				b := a.Alloc(100 + i%300)
+			type held struct {
+				b   []byte
+				ref Ref
+			}
+			var live []held
+			for i := range 2000 {
+				b, ref := a.Alloc(100 + i%3000)
 				for j := range b {
 					b[j] = byte(g)
 				}
-				out[g] = append(out[g], b)
+				live = append(live, held{b, ref})
+				if len(live) > 50 {
+					h := live[0]
+					for _, x := range h.b {
+						if x != byte(g) {
+							t.Errorf("goroutine %d's slice holds %d: slices overlap", g, x)
+							return
+						}
+					}
+					h.ref.Release()
+					live = live[1:]
+				}
+			}
+			for _, h := range live {
+				h.ref.Release()
 			}
 		})
 	}
 	wg.Wait()
-	for g, bs := range out {
-		for _, b := range bs {
-			for _, x := range b {
-				if x != byte(g) {
-					t.Fatalf("goroutine %d's slice holds %d: slices overlap", g, x)
-				}
-			}
-		}
+	if made, _ := a.Stats(); made > 8 {
+		t.Errorf("%d slabs made for ~17 MiB allocated, under 1 MiB live at once: released slabs not reused", made)
 	}
 }

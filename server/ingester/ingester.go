@@ -108,13 +108,15 @@ func New(cfg Config, blockCfg block.Config, be *backend.Backend, w *wal.WAL, log
 	st, err := w.Replay(func(seg int, tenant string, data []byte) error {
 		// The WAL reuses its buffer; the batch keeps its bytes, on huge
 		// pages as received requests are (a large WAL replays faster).
-		raw := slab.Requests.Alloc(len(data))
+		raw, ref := slab.Requests.Alloc(len(data))
 		copy(raw, data)
 		b, err := otlpwire.Parse(raw)
 		if err != nil {
+			ref.Release()
 			in.log.Warn("wal record unreadable, skipped", "segment", seg, "err", err)
 			return nil
 		}
+		slab.ReleaseWith(b, ref)
 		in.insert(tenant, b, time.Now())
 		return nil
 	})
@@ -216,6 +218,10 @@ func (in *Ingester) loop() {
 			return
 		case now := <-t.C:
 			in.updateGauges(now)
+			// Slabs released by a flush wait for the next generation's
+			// requests; once a whole generation's time has passed without
+			// them being needed, the load has dropped.
+			slab.Requests.Trim(in.cfg.MaxBlockDuration + time.Minute)
 			in.expireLocal(context.Background(), now)
 			if in.shouldCut(now) {
 				if err := in.CutAndFlush(context.Background()); err != nil {
@@ -296,11 +302,12 @@ func (in *Ingester) retryFlushes(ctx context.Context) error {
 		flushed = true
 	}
 	if flushed {
-		// The flushed requests' bytes (slabs of huge pages) are garbage
-		// now. Collect them at once: left to the pacer they would wait for
-		// the heap to double, and every request meanwhile would be copied
-		// into fresh memory from the kernel, which zeroes it page by page
-		// (a seventh of the server's CPU under load on this kind of VM).
+		// The flushed requests' batches are garbage now. Collect them at
+		// once, which puts their slabs back in slab.Requests' pool: left to
+		// the pacer they would wait for the heap to double, and every
+		// request meanwhile would be copied into fresh memory from the
+		// kernel, which zeroes it page by page (a seventh of the server's
+		// CPU under load on this kind of VM).
 		clear(pending)
 		runtime.GC()
 	}

@@ -13,8 +13,13 @@ import (
 	_ "google.golang.org/grpc/encoding/proto"
 )
 
-// Message is a message kept as its wire bytes.
-type Message struct{ B []byte }
+// Message is a message kept as its wire bytes. A received message's bytes
+// are carved from slab.Requests; Ref is their claim on the slab, which the
+// receiver of the message owns (see slab.ReleaseWith).
+type Message struct {
+	B   []byte
+	Ref slab.Ref
+}
 
 // Codec passes *Message through and everything else to the standard protobuf
 // codec (health checks, error details). Use it with grpc.ForceServerCodecV2
@@ -40,7 +45,7 @@ func (c Codec) Marshal(v any) (mem.BufferSlice, error) {
 // the ingester.
 func (c Codec) Unmarshal(data mem.BufferSlice, v any) error {
 	if m, ok := v.(*Message); ok {
-		m.B = slab.Requests.Alloc(data.Len())
+		m.B, m.Ref = slab.Requests.Alloc(data.Len())
 		data.CopyTo(m.B)
 		return nil
 	}

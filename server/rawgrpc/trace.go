@@ -4,14 +4,17 @@ import (
 	"context"
 
 	"google.golang.org/grpc"
+
+	"github.com/tempoctl/tempoctl/internal/slab"
 )
 
 // ExportMethod is the OTLP trace export method's full name.
 const ExportMethod = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 
 // ExportFunc handles one raw ExportTraceServiceRequest; an empty response is
-// zero bytes.
-type ExportFunc func(ctx context.Context, req []byte) error
+// zero bytes. It owns ref, the request bytes' claim on their slab: it
+// releases it, or ties it to what keeps the bytes (slab.ReleaseWith).
+type ExportFunc func(ctx context.Context, req []byte, ref slab.Ref) error
 
 // RegisterTraceService serves the OTLP trace service on s with fn. s must
 // use Codec (grpc.ForceServerCodecV2(NewCodec())).
@@ -31,7 +34,8 @@ var traceServiceDesc = grpc.ServiceDesc{
 			}
 			fn := srv.(ExportFunc)
 			call := func(ctx context.Context, req any) (any, error) {
-				if err := fn(ctx, req.(*Message).B); err != nil {
+				m := req.(*Message)
+				if err := fn(ctx, m.B, m.Ref); err != nil {
 					return nil, err
 				}
 				return &Message{}, nil

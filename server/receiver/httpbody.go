@@ -32,20 +32,25 @@ func (e *unsupportedEncodingError) Error() string {
 // gzip bomb cannot make us allocate without bound. A body the write path
 // keeps as received (kept) goes into slab.Requests when its length is
 // known; a body only decoded must not pin a slab.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64, kept bool) ([]byte, error) {
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, kept bool) ([]byte, slab.Ref, error) {
 	if r.ContentLength > limit {
-		return nil, &bodyTooLargeError{limit}
+		return nil, slab.Ref{}, &bodyTooLargeError{limit}
 	}
 	var body io.Reader = http.MaxBytesReader(w, r.Body, limit)
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
 		if kept && r.ContentLength > 0 {
-			return readSized(body, slab.Requests.Alloc(int(r.ContentLength)), limit)
+			b, ref := slab.Requests.Alloc(int(r.ContentLength))
+			if err := readSized(body, b, limit); err != nil {
+				ref.Release()
+				return nil, slab.Ref{}, err
+			}
+			return b, ref, nil
 		}
 	case "gzip", "x-gzip":
 		zr, err := gzip.NewReader(body)
 		if err != nil {
-			return nil, decodeBodyError("gzip", err, limit)
+			return nil, slab.Ref{}, decodeBodyError("gzip", err, limit)
 		}
 		defer zr.Close()
 		body = zr
@@ -53,30 +58,30 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, kept bool) ([
 		// HTTP "deflate" is zlib-wrapped (RFC 9110 §8.4.1.2).
 		zr, err := zlib.NewReader(body)
 		if err != nil {
-			return nil, decodeBodyError("deflate", err, limit)
+			return nil, slab.Ref{}, decodeBodyError("deflate", err, limit)
 		}
 		defer zr.Close()
 		body = zr
 	default:
-		return nil, &unsupportedEncodingError{enc}
+		return nil, slab.Ref{}, &unsupportedEncodingError{enc}
 	}
 	b, err := io.ReadAll(io.LimitReader(body, limit+1))
 	if err != nil {
-		return nil, decodeBodyError("body", err, limit)
+		return nil, slab.Ref{}, decodeBodyError("body", err, limit)
 	}
 	if int64(len(b)) > limit {
-		return nil, &bodyTooLargeError{limit}
+		return nil, slab.Ref{}, &bodyTooLargeError{limit}
 	}
-	return b, nil
+	return b, slab.Ref{}, nil
 }
 
 // readSized reads a body of known length into b (net/http ends the body at
 // its Content-Length; a shorter one is an unexpected EOF).
-func readSized(body io.Reader, b []byte, limit int64) ([]byte, error) {
+func readSized(body io.Reader, b []byte, limit int64) error {
 	if _, err := io.ReadFull(body, b); err != nil {
-		return nil, decodeBodyError("body", err, limit)
+		return decodeBodyError("body", err, limit)
 	}
-	return b, nil
+	return nil
 }
 
 func decodeBodyError(what string, err error, limit int64) error {

@@ -61,7 +61,7 @@ func (h *jaegerThriftHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 		h.fail(JaegerThriftHTTP, err).writeText(w)
 		return
 	}
-	body, err := readBody(w, r, h.maxBody, false)
+	body, _, err := readBody(w, r, h.maxBody, false)
 	if err != nil {
 		h.fail(JaegerThriftHTTP, err).writeText(w)
 		return

@@ -8,6 +8,7 @@ import (
 	// OTLP exporters may compress with gzip; the server must know it.
 	_ "google.golang.org/grpc/encoding/gzip"
 
+	"github.com/tempoctl/tempoctl/internal/slab"
 	"github.com/tempoctl/tempoctl/server/rawgrpc"
 )
 
@@ -19,12 +20,13 @@ func newOTLPGRPCServer(b *base, cfg GRPCServerConfig) *grpc.Server {
 	return srv
 }
 
-func (b *base) exportOTLP(ctx context.Context, req []byte) error {
+func (b *base) exportOTLP(ctx context.Context, req []byte, ref slab.Ref) error {
 	tenant, ctx, err := b.tenants.fromGRPC(ctx)
 	if err != nil {
+		ref.Release()
 		return b.fail(OTLPGRPC, err).grpcStatus().Err()
 	}
-	batch, err := b.parse(tenant, req)
+	batch, err := b.parse(tenant, req, ref)
 	if err != nil {
 		return b.fail(OTLPGRPC, err).grpcStatus().Err()
 	}

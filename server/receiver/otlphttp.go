@@ -9,6 +9,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/tempoctl/tempoctl/internal/slab"
 )
 
 // otlpEncoding is one of the two OTLP/HTTP body encodings; responses,
@@ -80,12 +82,12 @@ func (h *otlpHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Protobuf bodies are kept as received; JSON is only decoded.
-	body, err := readBody(w, r, h.maxBody, enc == otlpProto)
+	body, ref, err := readBody(w, r, h.maxBody, enc == otlpProto)
 	if err != nil {
 		h.writeError(w, enc, err)
 		return
 	}
-	if err := h.pushBody(ctx, enc, tenant, body); err != nil {
+	if err := h.pushBody(ctx, enc, tenant, body, ref); err != nil {
 		h.writeError(w, enc, err)
 		return
 	}
@@ -107,9 +109,9 @@ func (h *otlpHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // pushBody pushes a request body: protobuf goes to the write path as
 // received; JSON is decoded and encoded once.
-func (h *otlpHTTP) pushBody(ctx context.Context, enc otlpEncoding, tenant string, body []byte) error {
+func (h *otlpHTTP) pushBody(ctx context.Context, enc otlpEncoding, tenant string, body []byte, ref slab.Ref) error {
 	if enc == otlpProto {
-		b, err := h.parse(tenant, body)
+		b, err := h.parse(tenant, body, ref)
 		if err != nil {
 			return err
 		}

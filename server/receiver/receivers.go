@@ -12,6 +12,7 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/tempoctl/tempoctl/internal/slab"
 	"github.com/tempoctl/tempoctl/model/otlpwire"
 	"github.com/tempoctl/tempoctl/server/pusher"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -88,10 +89,16 @@ func (b *base) push(ctx context.Context, receiver, tenant string, td ptrace.Trac
 	return b.pushBatch(ctx, receiver, tenant, batch)
 }
 
-// parse indexes a request in OTLP wire form.
-func (b *base) parse(tenant string, raw []byte) (*otlpwire.Batch, error) {
+// parse indexes a request in OTLP wire form. ref is raw's claim on its
+// slab: the batch holds it from now on (a refused request's is released).
+func (b *base) parse(tenant string, raw []byte, ref slab.Ref) (*otlpwire.Batch, error) {
 	batch, err := otlpwire.Parse(raw)
-	return batch, b.countInvalid(tenant, err)
+	if err != nil {
+		ref.Release()
+		return nil, b.countInvalid(tenant, err)
+	}
+	slab.ReleaseWith(batch, ref)
+	return batch, nil
 }
 
 // countInvalid counts the spans of a request refused as invalid as

@@ -133,7 +133,7 @@ func (h *zipkinHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(Zipkin, err).writeText(w)
 		return
 	}
-	body, err := readBody(w, r, h.maxBody, false)
+	body, _, err := readBody(w, r, h.maxBody, false)
 	if err != nil {
 		h.fail(Zipkin, err).writeText(w)
 		return
