@@ -356,8 +356,7 @@ func TestCompactCancelAtEveryStep(t *testing.T) {
 	for budget := 0; budget <= writes; budget++ {
 		inner := cloneBucket(t, seed.Bucket())
 		ctx, cancel := context.WithCancel(context.Background())
-		cb := &cancelBucket{Bucket: inner, budget: budget, cancel: cancel}
-		be := backend.NewFromBucket(cb)
+		be, cb := cancelAt(inner, budget, cancel)
 		plan, err := PlanTenant(ctx, be, "multi", cfg, fixtureNow, nil)
 		if err != nil || len(plan.Jobs) != 1 {
 			t.Fatalf("budget %d: plan %+v %v", budget, plan, err)

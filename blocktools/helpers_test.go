@@ -305,14 +305,13 @@ var errCrashed = errors.New("simulated crash")
 // next one and every call after it fail, as if the process had been killed
 // at that point. Reads before the crash work normally.
 type crashBucket struct {
-	objstore.Bucket
 	mu     sync.Mutex
 	budget int
 	dead   bool
 	ops    int
 }
 
-func (b *crashBucket) mutate() error {
+func (b *crashBucket) mutate(context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.dead {
@@ -326,7 +325,7 @@ func (b *crashBucket) mutate() error {
 	return nil
 }
 
-func (b *crashBucket) alive() error {
+func (b *crashBucket) alive(context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.dead {
@@ -335,59 +334,10 @@ func (b *crashBucket) alive() error {
 	return nil
 }
 
-func (b *crashBucket) Upload(ctx context.Context, name string, r io.Reader, opts ...objstore.ObjectUploadOption) error {
-	if err := b.mutate(); err != nil {
-		return err
-	}
-	return b.Bucket.Upload(ctx, name, r, opts...)
-}
-
-func (b *crashBucket) Delete(ctx context.Context, name string) error {
-	if err := b.mutate(); err != nil {
-		return err
-	}
-	return b.Bucket.Delete(ctx, name)
-}
-
-func (b *crashBucket) Get(ctx context.Context, name string) (io.ReadCloser, error) {
-	if err := b.alive(); err != nil {
-		return nil, err
-	}
-	return b.Bucket.Get(ctx, name)
-}
-
-func (b *crashBucket) GetRange(ctx context.Context, name string, off, length int64) (io.ReadCloser, error) {
-	if err := b.alive(); err != nil {
-		return nil, err
-	}
-	return b.Bucket.GetRange(ctx, name, off, length)
-}
-
-func (b *crashBucket) Exists(ctx context.Context, name string) (bool, error) {
-	if err := b.alive(); err != nil {
-		return false, err
-	}
-	return b.Bucket.Exists(ctx, name)
-}
-
-func (b *crashBucket) Iter(ctx context.Context, dir string, f func(string) error, opts ...objstore.IterOption) error {
-	if err := b.alive(); err != nil {
-		return err
-	}
-	return b.Bucket.Iter(ctx, dir, f, opts...)
-}
-
-func (b *crashBucket) Attributes(ctx context.Context, name string) (objstore.ObjectAttributes, error) {
-	if err := b.alive(); err != nil {
-		return objstore.ObjectAttributes{}, err
-	}
-	return b.Bucket.Attributes(ctx, name)
-}
-
 // crashAfter returns a backend over inner that dies at its budget-th mutation.
 func crashAfter(inner objstore.Bucket, budget int) (*backend.Backend, *crashBucket) {
-	cb := &crashBucket{Bucket: inner, budget: budget}
-	return backend.NewFromBucket(cb), cb
+	cb := &crashBucket{budget: budget}
+	return backend.NewFromBucket(&hookBucket{Bucket: inner, read: cb.alive, write: cb.mutate}), cb
 }
 
 // cloneBucket copies every object of an in-memory bucket.
@@ -415,12 +365,18 @@ func cloneBucket(t testing.TB, src objstore.Bucket) objstore.Bucket {
 // cancelled context fails with the context's error; calls made with a
 // context that outlives the cancellation (cleanup, commit) go through.
 type cancelBucket struct {
-	objstore.Bucket
 	mu     sync.Mutex
 	budget int
 	ops    int
 	cancel context.CancelFunc
 	fired  bool
+}
+
+// cancelAt returns a backend over inner whose budget-th mutation cancels the
+// job's context first (cancel).
+func cancelAt(inner objstore.Bucket, budget int, cancel context.CancelFunc) (*backend.Backend, *cancelBucket) {
+	cb := &cancelBucket{budget: budget, cancel: cancel}
+	return backend.NewFromBucket(&hookBucket{Bucket: inner, read: context.Context.Err, write: cb.mutate}), cb
 }
 
 func (b *cancelBucket) mutate(ctx context.Context) error {
@@ -432,55 +388,6 @@ func (b *cancelBucket) mutate(ctx context.Context) error {
 	b.ops++
 	b.mu.Unlock()
 	return ctx.Err()
-}
-
-func (b *cancelBucket) Upload(ctx context.Context, name string, r io.Reader, opts ...objstore.ObjectUploadOption) error {
-	if err := b.mutate(ctx); err != nil {
-		return err
-	}
-	return b.Bucket.Upload(ctx, name, r, opts...)
-}
-
-func (b *cancelBucket) Delete(ctx context.Context, name string) error {
-	if err := b.mutate(ctx); err != nil {
-		return err
-	}
-	return b.Bucket.Delete(ctx, name)
-}
-
-func (b *cancelBucket) Get(ctx context.Context, name string) (io.ReadCloser, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return b.Bucket.Get(ctx, name)
-}
-
-func (b *cancelBucket) GetRange(ctx context.Context, name string, off, length int64) (io.ReadCloser, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return b.Bucket.GetRange(ctx, name, off, length)
-}
-
-func (b *cancelBucket) Exists(ctx context.Context, name string) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	return b.Bucket.Exists(ctx, name)
-}
-
-func (b *cancelBucket) Iter(ctx context.Context, dir string, f func(string) error, opts ...objstore.IterOption) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return b.Bucket.Iter(ctx, dir, f, opts...)
-}
-
-func (b *cancelBucket) Attributes(ctx context.Context, name string) (objstore.ObjectAttributes, error) {
-	if err := ctx.Err(); err != nil {
-		return objstore.ObjectAttributes{}, err
-	}
-	return b.Bucket.Attributes(ctx, name)
 }
 
 // tenantObjects lists every object of tenant: block ID → object names, and
@@ -503,4 +410,60 @@ func tenantObjects(t testing.TB, bkt objstore.Bucket, tenant string) (map[string
 		t.Fatal(err)
 	}
 	return blocks, other
+}
+
+// hookBucket calls read before every reading call and write before every
+// mutating one; an error from either is the call's.
+type hookBucket struct {
+	objstore.Bucket
+	read, write func(ctx context.Context) error
+}
+
+func (b *hookBucket) Upload(ctx context.Context, name string, r io.Reader, opts ...objstore.ObjectUploadOption) error {
+	if err := b.write(ctx); err != nil {
+		return err
+	}
+	return b.Bucket.Upload(ctx, name, r, opts...)
+}
+
+func (b *hookBucket) Delete(ctx context.Context, name string) error {
+	if err := b.write(ctx); err != nil {
+		return err
+	}
+	return b.Bucket.Delete(ctx, name)
+}
+
+func (b *hookBucket) Get(ctx context.Context, name string) (io.ReadCloser, error) {
+	if err := b.read(ctx); err != nil {
+		return nil, err
+	}
+	return b.Bucket.Get(ctx, name)
+}
+
+func (b *hookBucket) GetRange(ctx context.Context, name string, off, length int64) (io.ReadCloser, error) {
+	if err := b.read(ctx); err != nil {
+		return nil, err
+	}
+	return b.Bucket.GetRange(ctx, name, off, length)
+}
+
+func (b *hookBucket) Exists(ctx context.Context, name string) (bool, error) {
+	if err := b.read(ctx); err != nil {
+		return false, err
+	}
+	return b.Bucket.Exists(ctx, name)
+}
+
+func (b *hookBucket) Iter(ctx context.Context, dir string, f func(string) error, opts ...objstore.IterOption) error {
+	if err := b.read(ctx); err != nil {
+		return err
+	}
+	return b.Bucket.Iter(ctx, dir, f, opts...)
+}
+
+func (b *hookBucket) Attributes(ctx context.Context, name string) (objstore.ObjectAttributes, error) {
+	if err := b.read(ctx); err != nil {
+		return objstore.ObjectAttributes{}, err
+	}
+	return b.Bucket.Attributes(ctx, name)
 }

@@ -14,7 +14,7 @@
 // slab whose slices are all released goes to a pool and is carved again,
 // without zeroing, instead of going back to the garbage collector and the
 // next slab coming fresh from the kernel. Pooled slabs idle for longer than
-// Trim is told are dropped.
+// the allocator's idle time (SetIdle) are dropped, checked every minute.
 //
 // Slabs are ordinary Go memory. A slice whose release is forgotten only
 // keeps its slab out of the pool: the garbage collector frees the slab once
@@ -37,6 +37,13 @@ const DefaultSize = 32 << 20
 // DefaultPool is how many released slabs Requests keeps for reuse (512 MiB).
 const DefaultPool = 16
 
+// DefaultIdle is how long a pooled slab waits for reuse before it is
+// dropped, unless SetIdle says otherwise.
+const DefaultIdle = 5 * time.Minute
+
+// trimEvery is how often pooled slabs are checked for idleness.
+const trimEvery = time.Minute
+
 // Requests holds the bytes of the requests the ingester keeps until their
 // block is flushed: received over OTLP gRPC or as OTLP/HTTP protobuf, and
 // read back from the WAL. One allocator, so one partly filled slab and one
@@ -47,6 +54,10 @@ var Requests = New(DefaultSize, DefaultPool)
 type Allocator struct {
 	size    int
 	maxPool int
+
+	idle      atomic.Int64 // time.Duration
+	trimEvery time.Duration
+	trimmer   sync.Once
 
 	mu   sync.Mutex
 	cur  *slab
@@ -74,8 +85,15 @@ func New(size, pool int) *Allocator {
 	if size <= 0 {
 		size = DefaultSize
 	}
-	return &Allocator{size: size, maxPool: max(pool, 0)}
+	a := &Allocator{size: size, maxPool: max(pool, 0), trimEvery: trimEvery}
+	a.idle.Store(int64(DefaultIdle))
+	return a
 }
+
+// SetIdle sets how long a pooled slab may wait for reuse: the ingester
+// sets a generation's time, since slabs released by one flush serve the
+// next generation's requests.
+func (a *Allocator) SetIdle(d time.Duration) { a.idle.Store(int64(d)) }
 
 // Alloc returns a slice of length and capacity n and the claim it holds on
 // its slab. Its contents are unspecified (a reused slab keeps old bytes):
@@ -117,6 +135,9 @@ func (a *Allocator) next() *slab {
 	} else {
 		s = &slab{a: a, mem: hugeSlice(a.size)}
 		a.made.Add(1)
+		if a.maxPool > 0 {
+			a.trimmer.Do(func() { go a.trimLoop() })
+		}
 	}
 	s.refs.Store(1)
 	return s
@@ -150,6 +171,14 @@ func (r Ref) Release() {
 func ReleaseWith[T any](owner *T, r Ref) {
 	if r.s != nil {
 		runtime.AddCleanup(owner, func(s *slab) { s.release() }, r.s)
+	}
+}
+
+// trimLoop trims the pool for as long as the process runs (an allocator
+// with a pool is a process-wide thing: Requests).
+func (a *Allocator) trimLoop() {
+	for range time.Tick(a.trimEvery) {
+		a.Trim(time.Duration(a.idle.Load()))
 	}
 }
 

@@ -212,3 +212,30 @@ func TestAllocConcurrent(t *testing.T) {
 		t.Errorf("%d slabs made for ~17 MiB allocated, under 1 MiB live at once: released slabs not reused", made)
 	}
 }
+
+// The pool trims itself: slabs idle longer than SetIdle's time are dropped
+// without anyone calling Trim.
+func TestPoolTrimsItself(t *testing.T) {
+	const size = 1 << 20
+	a := New(size, 4)
+	a.trimEvery = 5 * time.Millisecond
+	a.SetIdle(time.Hour)
+	for range 3 * 8 {
+		_, r := a.Alloc(size / 8)
+		r.Release()
+	}
+	time.Sleep(50 * time.Millisecond)
+	// The third slab is the first one again; the second is pooled.
+	if made, pooled := a.Stats(); made != 2 || pooled != 1 {
+		t.Fatalf("made %d, pooled %d with an idle time of an hour, want 2 and 1", made, pooled)
+	}
+	a.SetIdle(time.Millisecond)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, pooled := a.Stats(); pooled == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("idle slabs never trimmed")
+		}
+	}
+}

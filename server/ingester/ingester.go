@@ -205,6 +205,10 @@ func (in *Ingester) insert(tenant string, b *otlpwire.Batch, now time.Time) {
 
 // Start runs the cut/flush loop until Stop.
 func (in *Ingester) Start() {
+	// Slabs released by a flush wait for the next generation's requests;
+	// once a whole generation's time has passed without them being needed,
+	// the load has dropped.
+	slab.Requests.SetIdle(in.cfg.MaxBlockDuration + time.Minute)
 	go in.loop()
 }
 
@@ -218,10 +222,6 @@ func (in *Ingester) loop() {
 			return
 		case now := <-t.C:
 			in.updateGauges(now)
-			// Slabs released by a flush wait for the next generation's
-			// requests; once a whole generation's time has passed without
-			// them being needed, the load has dropped.
-			slab.Requests.Trim(in.cfg.MaxBlockDuration + time.Minute)
 			in.expireLocal(context.Background(), now)
 			if in.shouldCut(now) {
 				if err := in.CutAndFlush(context.Background()); err != nil {
