@@ -22,10 +22,14 @@ import (
 type WireBuilder struct {
 	a *Assignment
 
-	seen   map[dedupKey]struct{}
-	attrs  []Attribute // scratch for one attribute list
-	arrStr []string    // scratch for one array value
-	arrInt []int64
+	// The row's spans so far, for dropping repeats: a list while short
+	// (scanning a few beats hashing), a map once it passes smallSeen.
+	seenList []dedupKey
+	seen     map[dedupKey]struct{}
+	seenBig  bool
+	attrs    []Attribute // scratch for one attribute list
+	arrStr   []string    // scratch for one array value
+	arrInt   []int64
 	// a span's event and link messages, seen in its one walk
 	evMsgs, linkMsgs [][]byte
 
@@ -117,7 +121,11 @@ func (b *WireBuilder) Build(id model.TraceID, parts []otlpwire.Part, tr *Trace) 
 	copy(idb, id[:])
 	stats := tr.ServiceStats[:0] // rows are reused: keep the memory
 	*tr = Trace{TraceID: idb, TraceIDText: id.Text(), ServiceStats: stats}
-	clear(b.seen)
+	b.seenList = b.seenList[:0]
+	if b.seenBig {
+		clear(b.seen)
+		b.seenBig = false
+	}
 	size := 0
 	var start, end uint64
 	rss := b.rss[:0]
@@ -371,11 +379,10 @@ func (b *WireBuilder) span(bt *otlpwire.Batch, r otlpwire.Range, out *Span) bool
 		}
 	}
 	key := dedupKey{id: spanKey(out.SpanID), kind: out.Kind}
-	if _, dup := b.seen[key]; dup {
+	if b.repeated(key) {
 		b.attrs = scratch
 		return false
 	}
-	b.seen[key] = struct{}{}
 	out.Attrs = b.keep(scratch)
 	b.attrs = scratch
 	start := out.StartTimeUnixNano
@@ -398,6 +405,34 @@ func (b *WireBuilder) span(bt *otlpwire.Batch, r otlpwire.Range, out *Span) bool
 		}
 	}
 	return true
+}
+
+// smallSeen is the longest list of a row's spans searched by a scan.
+const smallSeen = 32
+
+// repeated reports whether the row already has a span with k's ID and
+// kind, and records k.
+func (b *WireBuilder) repeated(k dedupKey) bool {
+	if !b.seenBig {
+		for _, x := range b.seenList {
+			if x == k {
+				return true
+			}
+		}
+		if len(b.seenList) < smallSeen {
+			b.seenList = append(b.seenList, k)
+			return false
+		}
+		for _, x := range b.seenList {
+			b.seen[x] = struct{}{}
+		}
+		b.seenBig = true
+	}
+	if _, ok := b.seen[k]; ok {
+		return true
+	}
+	b.seen[k] = struct{}{}
+	return false
 }
 
 func (b *WireBuilder) event(msg []byte, spanStart uint64, out *Event) {

@@ -127,3 +127,31 @@ func rowDiff(a, b Trace) string {
 	a.ResourceSpans, b.ResourceSpans = nil, nil
 	return fmt.Sprintf("trace level:\n%+v\n%+v", a, b)
 }
+
+// repeated finds a repeat whether the row's spans are still a short list or
+// already a map, and across rows forgets the previous row's spans.
+func TestWireBuilderRepeated(t *testing.T) {
+	b := NewWireBuilder(Assign(nil, Limits{}))
+	for _, n := range []int{1, smallSeen - 1, smallSeen, smallSeen + 1, 3 * smallSeen} {
+		for row := range 2 {
+			b.Build(model.TraceID{1}, nil, &Trace{}) // starts a row: clears what was seen
+			for i := range n {
+				k := dedupKey{id: uint64(i), kind: int64(row)}
+				if b.repeated(k) {
+					t.Fatalf("n=%d row %d: span %d reported as a repeat on first sight", n, row, i)
+				}
+				if !b.repeated(k) {
+					t.Fatalf("n=%d row %d: span %d not reported as a repeat", n, row, i)
+				}
+			}
+			for i := range n {
+				if !b.repeated(dedupKey{id: uint64(i), kind: int64(row)}) {
+					t.Fatalf("n=%d row %d: span %d forgotten", n, row, i)
+				}
+				if b.repeated(dedupKey{id: uint64(i), kind: int64(row) + 10}) != (i < 0) {
+					t.Fatalf("n=%d: another kind of span %d taken for a repeat", n, i)
+				}
+			}
+		}
+	}
+}
