@@ -47,6 +47,14 @@ func TestAllocSizesAndIndependence(t *testing.T) {
 	}
 }
 
+// churn allocates and releases n slices of size bytes, one by one.
+func churn(a *Allocator, n, size int) {
+	for range n {
+		_, r := a.Alloc(size)
+		r.Release()
+	}
+}
+
 func start(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
 
 // A slab is reused once every slice carved from it is released and it is
@@ -71,10 +79,7 @@ func TestReleasedSlabIsReused(t *testing.T) {
 	}
 	// Fill the slab so the next Alloc starts another; z still holds the
 	// first, which must not be pooled yet.
-	for range 5 {
-		_, r := a.Alloc(size / 8)
-		r.Release()
-	}
+	churn(a, 5, size/8)
 	w, rw := a.Alloc(size / 8)
 	if made, pooled := a.Stats(); made != 2 || pooled != 0 {
 		t.Fatalf("made %d, pooled %d; want 2 made, none pooled (z still in use)", made, pooled)
@@ -84,10 +89,7 @@ func TestReleasedSlabIsReused(t *testing.T) {
 		t.Fatalf("%d slabs pooled after the last slice of the first was released, want 1", pooled)
 	}
 	// Fill the second slab: the third comes from the pool, at x's address.
-	for range 7 {
-		_, r := a.Alloc(size / 8)
-		r.Release()
-	}
+	churn(a, 7, size/8)
 	v, rv := a.Alloc(size / 8)
 	if start(v) != base {
 		t.Fatalf("third slab at %#x, want the pooled first at %#x", start(v), base)
@@ -109,10 +111,7 @@ func TestReleaseWithOwner(t *testing.T) {
 	o := &owner{b: b}
 	ReleaseWith(o, ref)
 	// Move on to a second slab so the first is no longer carved.
-	for range 9 {
-		_, r := a.Alloc(size / 8)
-		r.Release()
-	}
+	churn(a, 9, size/8)
 	for range 3 {
 		runtime.GC()
 	}
@@ -163,10 +162,7 @@ func TestPoolBoundAndTrim(t *testing.T) {
 	}
 	// No pool at all: released slabs go to the garbage collector.
 	b := New(size, 0)
-	for range 16 {
-		_, r := b.Alloc(size / 8)
-		r.Release()
-	}
+	churn(b, 16, size/8)
 	if made, pooled := b.Stats(); made != 2 || pooled != 0 {
 		t.Fatalf("pool 0: made %d pooled %d, want 2 and 0", made, pooled)
 	}
@@ -220,10 +216,7 @@ func TestPoolTrimsItself(t *testing.T) {
 	a := New(size, 4)
 	a.trimEvery = 5 * time.Millisecond
 	a.SetIdle(time.Hour)
-	for range 3 * 8 {
-		_, r := a.Alloc(size / 8)
-		r.Release()
-	}
+	churn(a, 3*8, size/8)
 	time.Sleep(50 * time.Millisecond)
 	// The third slab is the first one again; the second is pooled.
 	if made, pooled := a.Stats(); made != 2 || pooled != 1 {
