@@ -179,3 +179,28 @@ func TestFlushReleasesMemory(t *testing.T) {
 		}
 	}
 }
+
+// The slab pool's series read the process-wide pool.
+func TestSlabPoolMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	NewMetrics(reg)
+	_, ref := slab.Requests.Alloc(1) // at least one slab made
+	defer ref.Release()
+	made, pooled := slab.Requests.Stats()
+	got := map[string]float64{}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			got[mf.GetName()] = m.GetGauge().GetValue() + m.GetCounter().GetValue()
+		}
+	}
+	if v := got["tempoctl_request_slab_pool_bytes"]; v != float64(pooled*slab.DefaultSize) {
+		t.Errorf("pool bytes %v, want %d", v, pooled*slab.DefaultSize)
+	}
+	if v := got["tempoctl_request_slabs_allocated_total"]; v != float64(made) || made < 1 {
+		t.Errorf("slabs allocated %v, want %d (>= 1)", v, made)
+	}
+}

@@ -3,6 +3,8 @@ package ingester
 import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/tempoctl/tempoctl/internal/slab"
 )
 
 // Metrics are the ingester's series (names as Tempo's, which dashboards and
@@ -22,7 +24,7 @@ type metrics struct {
 // NewMetrics registers the ingester metrics with reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	f := promauto.With(reg)
-	return &Metrics{&metrics{
+	m := &Metrics{&metrics{
 		bytesReceived: f.NewCounterVec(prometheus.CounterOpts{Name: "tempo_ingester_bytes_received_total", Help: "Bytes of spans received by the ingester."}, []string{"tenant"}),
 		tracesCreated: f.NewCounterVec(prometheus.CounterOpts{Name: "tempo_ingester_traces_created_total", Help: "Traces created in the ingester."}, []string{"tenant"}),
 		liveTraces:    f.NewGaugeVec(prometheus.GaugeOpts{Name: "tempo_ingester_live_traces", Help: "Traces that received spans within trace_idle_period."}, []string{"tenant"}),
@@ -31,4 +33,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		blocks:        f.NewGauge(prometheus.GaugeOpts{Name: "tempo_ingester_blocks_total", Help: "Blocks held by the ingester: the head plus those waiting to be flushed."}),
 		flushDuration: f.NewHistogram(prometheus.HistogramOpts{Name: "tempo_ingester_flush_duration_seconds", Help: "Time to flush a cut to the backend.", Buckets: prometheus.ExponentialBuckets(0.01, 2, 12)}),
 	}}
+	// The process-wide pool of request memory (internal/slab): how much a
+	// quiet period keeps, and how often the kernel was asked for more.
+	f.NewGaugeFunc(prometheus.GaugeOpts{Name: "tempoctl_request_slab_pool_bytes", Help: "Memory of released request slabs kept for reuse."}, func() float64 {
+		_, pooled := slab.Requests.Stats()
+		return float64(pooled * slab.DefaultSize)
+	})
+	f.NewCounterFunc(prometheus.CounterOpts{Name: "tempoctl_request_slabs_allocated_total", Help: "Request slabs allocated from the Go runtime (not taken from the pool)."}, func() float64 {
+		made, _ := slab.Requests.Stats()
+		return float64(made)
+	})
+	return m
 }
