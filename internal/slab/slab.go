@@ -63,7 +63,7 @@ type Allocator struct {
 	cur  *slab
 	free []byte  // cur's unused tail
 	pool []*slab // released slabs, most recently released last
-	made atomic.Int64
+	made int64   // slabs taken from the runtime
 }
 
 // slab is one slab's memory and the count of its slices in use, plus one
@@ -134,7 +134,7 @@ func (a *Allocator) next() *slab {
 		a.pool = a.pool[:k-1]
 	} else {
 		s = &slab{a: a, mem: hugeSlice(a.size)}
-		a.made.Add(1)
+		a.made++
 		if a.maxPool > 0 {
 			a.trimmer.Do(func() { go a.trimLoop() })
 		}
@@ -200,5 +200,5 @@ func (a *Allocator) Trim(idle time.Duration) {
 func (a *Allocator) Stats() (made int64, pooled int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.made.Load(), len(a.pool)
+	return a.made, len(a.pool)
 }

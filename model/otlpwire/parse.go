@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/tempoctl/tempoctl/internal/slab"
 	"github.com/tempoctl/tempoctl/model"
 )
 
@@ -49,6 +50,20 @@ func Parse(raw []byte) (*Batch, error) {
 		return nil, p.invalid
 	}
 	p.group()
+	return b, nil
+}
+
+// ParseSlab is Parse for bytes carved from a slab (internal/slab), ref
+// being their claim on it: the batch holds the claim until it is garbage
+// collected, so the slab is reused only once nothing can read the batch; a
+// request that does not parse gives it back at once.
+func ParseSlab(raw []byte, ref slab.Ref) (*Batch, error) {
+	b, err := Parse(raw)
+	if err != nil {
+		ref.Release()
+		return nil, err
+	}
+	slab.ReleaseWith(b, ref)
 	return b, nil
 }
 
@@ -353,41 +368,15 @@ func (p *parser) link(off, end int) error {
 }
 
 func (p *parser) keyValue(off, end, depth int) error {
-	// The forms SDKs and collectors write need no walk: the key (field 1)
-	// and a scalar value (field 2), once each in either order (the protobuf
-	// runtimes write the key first, pdata the value first), with one-byte
-	// lengths, filling the message exactly. They are valid as they stand;
-	// anything else is walked.
-	const keyTag, valTag = 1<<3 | 2, 2<<3 | 2
-	if raw := p.b.Raw; depth < maxDepth && end-off >= 4 && raw[off+1] < 0x80 {
-		if k := off + 2 + int(raw[off+1]); k+2 <= end && raw[k+1] < 0x80 && k+2+int(raw[k+1]) == end {
-			switch {
-			case raw[off] == keyTag && raw[k] == valTag && scalarValue(raw[k+2:end]):
-				return nil
-			case raw[off] == valTag && raw[k] == keyTag && scalarValue(raw[off+2:k]):
+	// The common forms are valid as they stand: a key and a scalar value.
+	if depth < maxDepth {
+		if _, val, ok := SplitKeyValue(p.b.Raw[off:end]); ok && val != nil {
+			if _, _, _, ok := OneScalar(val); ok {
 				return nil
 			}
 		}
 	}
 	return p.keyValueWalk(off, end, depth)
-}
-
-// scalarValue reports whether v is an AnyValue holding exactly one string,
-// bool, int or double field (a valid message).
-func scalarValue(v []byte) bool {
-	if len(v) < 2 {
-		return false
-	}
-	switch v[0] {
-	case 1<<3 | 2: // string_value
-		return v[1] < 0x80 && int(v[1]) == len(v)-2
-	case 2<<3 | 0, 3<<3 | 0: // bool_value, int_value
-		_, n := protowire.ConsumeVarint(v[1:])
-		return n == len(v)-1
-	case 4<<3 | 1: // double_value
-		return len(v) == 9
-	}
-	return false
 }
 
 func (p *parser) keyValueWalk(off, end, depth int) error {

@@ -110,13 +110,11 @@ func New(cfg Config, blockCfg block.Config, be *backend.Backend, w *wal.WAL, log
 		// pages as received requests are (a large WAL replays faster).
 		raw, ref := slab.Requests.Alloc(len(data))
 		copy(raw, data)
-		b, err := otlpwire.Parse(raw)
+		b, err := otlpwire.ParseSlab(raw, ref)
 		if err != nil {
-			ref.Release()
 			in.log.Warn("wal record unreadable, skipped", "segment", seg, "err", err)
 			return nil
 		}
-		slab.ReleaseWith(b, ref)
 		in.insert(tenant, b, time.Now())
 		return nil
 	})

@@ -151,11 +151,10 @@ func TestFlushReleasesMemory(t *testing.T) {
 		wire := batch(t, td).Raw
 		raw, ref := slab.Requests.Alloc(len(wire))
 		copy(raw, wire)
-		b, err := otlpwire.Parse(raw)
+		b, err := otlpwire.ParseSlab(raw, ref)
 		if err != nil {
 			t.Fatal(err)
 		}
-		slab.ReleaseWith(b, ref)
 		held += len(b.Raw)
 		if err := in.Push(ctx, "t", b); err != nil {
 			t.Fatal(err)

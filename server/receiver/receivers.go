@@ -92,13 +92,8 @@ func (b *base) push(ctx context.Context, receiver, tenant string, td ptrace.Trac
 // parse indexes a request in OTLP wire form. ref is raw's claim on its
 // slab: the batch holds it from now on (a refused request's is released).
 func (b *base) parse(tenant string, raw []byte, ref slab.Ref) (*otlpwire.Batch, error) {
-	batch, err := otlpwire.Parse(raw)
-	if err != nil {
-		ref.Release()
-		return nil, b.countInvalid(tenant, err)
-	}
-	slab.ReleaseWith(batch, ref)
-	return batch, nil
+	batch, err := otlpwire.ParseSlab(raw, ref)
+	return batch, b.countInvalid(tenant, err)
 }
 
 // countInvalid counts the spans of a request refused as invalid as

@@ -1,7 +1,6 @@
 package vparquet
 
 import (
-	"encoding/binary"
 	"math"
 	"unsafe"
 
@@ -519,29 +518,10 @@ func allZero(b []byte) bool {
 // keyValue splits a KeyValue message; val is the AnyValue message (nil when
 // absent).
 func keyValue(msg []byte) (key string, val []byte) {
-	// The forms SDKs and collectors write are read without a walk: the key
-	// (field 1) and the value (field 2), once each in either order (the
-	// protobuf runtimes write the key first, pdata the value first), with
-	// one-byte lengths, filling the message exactly. Anything else takes the
-	// walk, which gives the same answer for these forms. (The walk was a
-	// tenth of block building.)
-	const keyTag, valTag = 1<<3 | 2, 2<<3 | 2
-	if len(msg) >= 2 && msg[1] < 0x80 {
-		if k := 2 + int(msg[1]); k <= len(msg) {
-			first, rest := msg[2:k], msg[k:]
-			second, whole := []byte(nil), len(rest) >= 2 && rest[1] < 0x80 && int(rest[1]) == len(rest)-2
-			if whole {
-				second = rest[2:]
-			}
-			switch {
-			case msg[0] == keyTag && len(rest) == 0:
-				return str(first), nil
-			case msg[0] == keyTag && whole && rest[0] == valTag:
-				return str(first), second
-			case msg[0] == valTag && whole && rest[0] == keyTag:
-				return str(second), first
-			}
-		}
+	// The common forms are split without a walk (the walk was a tenth of
+	// block building).
+	if k, v, ok := otlpwire.SplitKeyValue(msg); ok {
+		return str(k), v
 	}
 	return keyValueWalk(msg)
 }
@@ -575,29 +555,16 @@ const (
 // protobuf oneof) and its scalar or payload.
 func valueOf(msg []byte) (kind int, v []byte, x uint64) {
 	// One scalar field filling the message (nearly every value) is read
-	// directly; anything else takes the walk, which agrees on this form.
-	if len(msg) >= 2 {
-		switch msg[0] {
-		case 1<<3 | 2: // string_value
-			if msg[1] < 0x80 && int(msg[1]) == len(msg)-2 {
-				return kindStr, msg[2:], 0
-			}
-		case 2<<3 | 0: // bool_value
-			if len(msg) == 2 && msg[1] < 0x80 {
-				return kindBool, nil, uint64(msg[1])
-			}
-		case 3<<3 | 0: // int_value
-			if y, n := protowire.ConsumeVarint(msg[1:]); n == len(msg)-1 {
-				return kindInt, nil, y
-			}
-		case 4<<3 | 1: // double_value
-			if len(msg) == 9 {
-				return kindDouble, nil, binary.LittleEndian.Uint64(msg[1:])
-			}
-		}
+	// without a walk.
+	if k, payload, y, ok := otlpwire.OneScalar(msg); ok {
+		return scalarKinds[k], payload, y
 	}
 	return valueOfWalk(msg)
 }
+
+// scalarKinds maps otlpwire's scalar kinds to these.
+var scalarKinds = [...]int{otlpwire.ScalarString: kindStr, otlpwire.ScalarBool: kindBool,
+	otlpwire.ScalarInt: kindInt, otlpwire.ScalarDouble: kindDouble}
 
 func valueOfWalk(msg []byte) (kind int, v []byte, x uint64) {
 	for it := (fieldIter{msg: msg}); it.next(); {
