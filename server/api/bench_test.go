@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/tempoctl/tempoctl/internal/benchbucket"
+	"github.com/tempoctl/tempoctl/internal/cputime"
 	"github.com/tempoctl/tempoctl/server/frontend"
 	"github.com/tempoctl/tempoctl/server/querier"
 )
@@ -61,12 +62,12 @@ func BenchmarkTraceByIDHTTP(b *testing.B) {
 			var lat []time.Duration
 			i := 0
 			b.ReportAllocs()
-			cpu0 := processCPU()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				lat = append(lat, lookup(i))
 				i++
 			}
-			if cpu := processCPU() - cpu0; cpu > 0 {
+			if cpu := cputime.Process() - cpu0; cpu > 0 {
 				b.ReportMetric(float64(cpu.Microseconds())/1000/float64(len(lat)), "cpu-ms/op")
 			}
 			slices.Sort(lat)

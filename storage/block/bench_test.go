@@ -5,13 +5,12 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/thanos-io/objstore"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/tempoctl/tempoctl/internal/cputime"
 	"github.com/tempoctl/tempoctl/internal/tracegen"
 	"github.com/tempoctl/tempoctl/model"
 	"github.com/tempoctl/tempoctl/model/otlpwire"
@@ -65,7 +64,7 @@ func benchWrite(b *testing.B, version string, spans int, add func(context.Contex
 	var size uint64
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Process().Seconds()
 	for i := 0; i < b.N; i++ {
 		w, err := block.NewWriter(ctx, memBackend(b), "t", block.Config{Version: version, DedicatedColumns: vparquet.DefaultDedicatedColumns()})
 		if err != nil {
@@ -80,19 +79,9 @@ func benchWrite(b *testing.B, version string, spans int, add func(context.Contex
 		}
 		size = m.Size
 	}
-	b.ReportMetric((cpuSeconds()-cpu0)/float64(spans*b.N)*1e6, "cpu-s/Mspans")
+	b.ReportMetric((cputime.Process().Seconds()-cpu0)/float64(spans*b.N)*1e6, "cpu-s/Mspans")
 	b.ReportMetric(float64(spans*b.N)/b.Elapsed().Seconds(), "spans/s")
 	b.ReportMetric(float64(size)/float64(spans), "bytes/span")
-}
-
-// cpuSeconds is this process's user+system CPU time: on a shared machine a
-// steadier measure than wall time, and GC on other threads counts too.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // countingBucket counts bytes read through Get and GetRange.

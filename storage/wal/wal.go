@@ -31,11 +31,16 @@ type WAL struct {
 	dir   string
 	delay time.Duration
 
-	mu      sync.Mutex
-	f       *os.File
-	w       *bufio.Writer
+	mu sync.Mutex
+	f  *os.File
+	// queue holds the records appended since the last write, as pieces
+	// (each record's header and tenant, then its data, which its caller
+	// keeps unmodified until Append returns): the syncer writes them with
+	// one vectored write, without copying them into a buffer first.
+	queue   [][]byte
+	spare   [][]byte // the queue's other half, reused
 	seg     int
-	written int64 // bytes handed to w in this process (monotonic)
+	written int64 // bytes queued in this process (monotonic)
 	synced  int64
 	syncErr error
 	cond    *sync.Cond
@@ -77,7 +82,12 @@ func (w *WAL) openSegment(n int) error {
 	if err != nil {
 		return fmt.Errorf("wal: %w", err)
 	}
-	w.f, w.w, w.seg = f, bufio.NewWriterSize(f, 1<<20), n
+	// The new name must survive a crash as much as the records in it.
+	if err := syncDir(w.dir); err != nil {
+		f.Close()
+		return fmt.Errorf("wal: %w", err)
+	}
+	w.f, w.seg = f, n
 	return nil
 }
 
@@ -99,40 +109,36 @@ func (w *WAL) Segments() ([]int, error) {
 	return out, nil
 }
 
-// Append writes one record and returns once it is on disk.
+// Append writes one record and returns once it is on disk. data must stay
+// unmodified until then (it is written from where it is).
 func (w *WAL) Append(tenant string, data []byte) (segment int, err error) {
 	payload := len(tenant) + binary.MaxVarintLen64 + len(data)
 	if payload > maxRecord {
 		return 0, fmt.Errorf("wal: record of %d bytes exceeds %d", payload, maxRecord)
 	}
-	var hdr [headerSize + binary.MaxVarintLen64]byte
-	n := binary.PutUvarint(hdr[headerSize:], uint64(len(tenant)))
-	size := n + len(tenant) + len(data)
-	crc := crc32.Update(0, castagnoli, hdr[headerSize:headerSize+n])
-	crc = crc32.Update(crc, castagnoli, []byte(tenant))
+	head := make([]byte, headerSize, headerSize+binary.MaxVarintLen64+len(tenant))
+	head = binary.AppendUvarint(head, uint64(len(tenant)))
+	head = append(head, tenant...)
+	size := len(head) - headerSize + len(data)
+	crc := crc32.Update(0, castagnoli, head[headerSize:])
 	crc = crc32.Update(crc, castagnoli, data)
-	binary.LittleEndian.PutUint32(hdr[0:], uint32(size))
-	binary.LittleEndian.PutUint32(hdr[4:], crc)
+	binary.LittleEndian.PutUint32(head[0:], uint32(size))
+	binary.LittleEndian.PutUint32(head[4:], crc)
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
 		return 0, errors.New("wal: closed")
 	}
-	if _, err := w.w.Write(hdr[:headerSize+n]); err != nil {
-		return 0, w.fail(err)
+	if w.syncErr != nil {
+		return 0, w.syncErr
 	}
-	if _, err := w.w.WriteString(tenant); err != nil {
-		return 0, w.fail(err)
-	}
-	if _, err := w.w.Write(data); err != nil {
-		return 0, w.fail(err)
-	}
+	w.queue = append(w.queue, head, data)
 	w.written += int64(headerSize + size)
 	my := w.written
 	seg := w.seg
 	// Group commit: whoever finds no sync running becomes the syncer for
-	// everything written so far; the others wait for it.
+	// everything queued so far; the others wait for it.
 	for w.synced < my && w.syncErr == nil {
 		if !w.syncing {
 			w.syncing = true
@@ -149,8 +155,9 @@ func (w *WAL) Append(tenant string, data []byte) (segment int, err error) {
 	return seg, nil
 }
 
-// syncLocked flushes and fsyncs with the lock released during fsync so new
-// appends can queue behind it.
+// syncLocked writes the queue and makes it durable, with the lock released
+// meanwhile so new appends can queue behind it. Only one syncer runs at a
+// time (syncing), so records reach the file in queue order.
 func (w *WAL) syncLocked() {
 	if w.delay > 0 {
 		w.mu.Unlock()
@@ -158,19 +165,41 @@ func (w *WAL) syncLocked() {
 		w.mu.Lock()
 	}
 	target := w.written
-	if err := w.w.Flush(); err != nil {
+	bufs := w.queue
+	w.queue, w.spare = w.spare[:0], nil
+	f := w.f
+	w.mu.Unlock()
+	err := writeDurable(f, bufs)
+	w.mu.Lock()
+	clear(bufs) // the records' data belongs to their callers
+	w.spare = bufs[:0]
+	if err != nil {
 		w.syncErr = fmt.Errorf("wal: %w", err)
 		return
 	}
-	f := w.f
-	w.mu.Unlock()
-	err := f.Sync()
-	w.mu.Lock()
-	if err != nil {
-		w.syncErr = fmt.Errorf("wal: fsync: %w", err)
-		return
-	}
 	w.synced = max(w.synced, target)
+}
+
+// flushLocked writes and syncs what is queued, for Rotate and Close (no
+// syncer runs: they waited for it).
+func (w *WAL) flushLocked() error {
+	if err := writeDurable(w.f, w.queue); err != nil {
+		return w.fail(err)
+	}
+	clear(w.queue)
+	w.queue = w.queue[:0]
+	w.synced = w.written
+	return nil
+}
+
+// syncDir makes a directory's entries durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 func (w *WAL) fail(err error) error {
@@ -187,13 +216,9 @@ func (w *WAL) Rotate() (int, error) {
 		w.cond.Wait()
 	}
 	old := w.seg
-	if err := w.w.Flush(); err != nil {
-		return 0, w.fail(err)
+	if err := w.flushLocked(); err != nil {
+		return 0, err
 	}
-	if err := w.f.Sync(); err != nil {
-		return 0, w.fail(err)
-	}
-	w.synced = w.written
 	if err := w.f.Close(); err != nil {
 		return 0, w.fail(err)
 	}
@@ -233,10 +258,8 @@ func (w *WAL) Close() error {
 		return nil
 	}
 	w.closed = true
-	if err := w.w.Flush(); err != nil {
-		return err
-	}
-	if err := w.f.Sync(); err != nil {
+	if err := w.flushLocked(); err != nil {
+		w.f.Close()
 		return err
 	}
 	return w.f.Close()

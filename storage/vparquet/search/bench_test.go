@@ -7,10 +7,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/tempoctl/tempoctl/internal/cputime"
 	"github.com/tempoctl/tempoctl/internal/tracegen"
 	"github.com/tempoctl/tempoctl/storage/backend"
 	"github.com/tempoctl/tempoctl/storage/block"
@@ -147,7 +147,7 @@ func BenchmarkSearch(b *testing.B) {
 			var st Stats
 			var traces int
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for i := 0; i < b.N; i++ {
 				f := NewFetcher(readers...)
 				resp, err := traceql.NewEngine().ExecuteSearchExpr(ctx, root, f, opts)
@@ -170,20 +170,10 @@ func BenchmarkSearch(b *testing.B) {
 	}
 }
 
-// cpuTime is the process's user+system CPU time: on a shared machine wall
-// time overstates the cost, CPU time is what a core spends.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // reportCPU adds CPU milliseconds per op and bytes read per CPU second
 // (the per-core throughput, GC included).
 func reportCPU(b *testing.B, cpu0 time.Duration, bytesPerOp uint64) {
-	cpu := cpuTime() - cpu0
+	cpu := cputime.Process() - cpu0
 	if cpu <= 0 {
 		return
 	}
@@ -211,7 +201,7 @@ func BenchmarkTagValues(b *testing.B) {
 			var bytes uint64
 			var n int
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for i := 0; i < b.N; i++ {
 				bytes, n = 0, 0
 				seen := map[string]bool{}
@@ -242,7 +232,7 @@ func BenchmarkTagNames(b *testing.B) {
 	ctx := context.Background()
 	var bytes uint64
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		bytes = 0
 		for _, r := range readers {
