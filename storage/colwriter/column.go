@@ -19,32 +19,37 @@ import (
 // A value is written with its repetition level only: a value is present
 // exactly when its definition level is the column's maximum.
 type Column struct {
-	path           []string
-	kind           parquet.Kind
-	unsigned       bool // INT32/INT64 holding unsigned integers: stats compare unsigned
+	// Written for every value, so kept together at the start, in as few
+	// cache lines as possible: a row touches every column once per span,
+	// more columns than the L1 cache holds lines for, and these fields
+	// were spread over three lines each.
 	maxRep, maxDef byte
-	enc            format.Encoding // of data pages
-	codec          compress.Codec  // nil: uncompressed
 	dict           bool
-	bounds         bool // page bounds go to the column index and page headers
+	rep, def       []byte
+	pageBytes      int                // unencoded size, for cutting pages
+	rows           int                // rows started in the page
+	nulls          int                // levels without a value
+	idx            []int32            // dictionary indexes (dictionary columns)
+	ints           []int64            // INT32 (widened) and INT64 values
+	recent         *[recentSize]int32 // dictionary index+1 by cheap hash
+	dictOffs       []uint32
+	dictData       []byte
 
-	// The page being filled.
-	rep, def  []byte
-	ints      []int64   // INT32 (widened) and INT64 values
-	doubles   []float64 // DOUBLE values
-	bools     []bool    // BOOLEAN values
-	data      []byte    // BYTE_ARRAY values, concatenated (non-dictionary columns)
-	offs      []uint32  // len(values)+1 offsets into data
-	idx       []int32   // dictionary indexes (dictionary columns)
-	rows      int       // rows started in the page
-	nulls     int       // levels without a value
-	pageBytes int       // unencoded size, for cutting pages
+	// The rest of the page being filled.
+	doubles []float64 // DOUBLE values
+	bools   []bool    // BOOLEAN values
+	data    []byte    // BYTE_ARRAY values, concatenated (non-dictionary columns)
+	offs    []uint32  // len(values)+1 offsets into data
 
-	// The dictionary of the row group (dictionary columns).
+	// The rest of the row group's dictionary (dictionary columns).
 	dictIndex map[string]int32
-	dictData  []byte
-	dictOffs  []uint32
-	recent    *[recentSize]int32 // dictionary index+1 by cheap hash
+
+	path     []string
+	kind     parquet.Kind
+	unsigned bool            // INT32/INT64 holding unsigned integers: stats compare unsigned
+	enc      format.Encoding // of data pages
+	codec    compress.Codec  // nil: uncompressed
+	bounds   bool            // page bounds go to the column index and page headers
 
 	chunk chunk // encoded pages of the row group
 }
