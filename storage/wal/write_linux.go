@@ -3,12 +3,17 @@ package wal
 import (
 	"errors"
 	"os"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
 
 // iovMax is the most pieces one vectored write takes (IOV_MAX).
 const iovMax = 1024
+
+// noDSync records that the kernel refused RWF_DSYNC once, so later commits
+// do not ask again.
+var noDSync atomic.Bool
 
 // writeDurable appends bufs to f and returns once they are on disk: one
 // pwritev2(RWF_DSYNC) per 1024 pieces, which writes and syncs in a single
@@ -21,7 +26,7 @@ func writeDurable(f *os.File, bufs [][]byte) error {
 	if err != nil {
 		return err
 	}
-	dsync := true
+	dsync := !noDSync.Load()
 	for len(bufs) > 0 {
 		chunk := bufs[:min(len(bufs), iovMax)]
 		var n int
@@ -32,6 +37,7 @@ func writeDurable(f *os.File, bufs [][]byte) error {
 				n, werr = unix.Pwritev2(int(fd), chunk, -1, unix.RWF_DSYNC)
 				if errors.Is(werr, unix.ENOSYS) || errors.Is(werr, unix.EOPNOTSUPP) {
 					dsync = false
+					noDSync.Store(true)
 				} else {
 					return true
 				}
