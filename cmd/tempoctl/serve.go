@@ -59,6 +59,9 @@ func runServe(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{err}
+	}
 	if opts.Verify {
 		return verifyConfig(cmd.OutOrStdout(), &cfg, opts)
 	}

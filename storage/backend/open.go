@@ -14,6 +14,36 @@ import (
 	"github.com/thanos-io/objstore/providers/s3"
 )
 
+// Validate reports what makes cfg unusable before any bucket is touched:
+// an unknown or missing backend name, or the backend's bucket (or local
+// directory) not named. serve -config.verify runs it; Open does too.
+func (cfg Config) Validate() error {
+	switch cfg.Backend {
+	case "local":
+		if cfg.Local.Path == "" {
+			return fmt.Errorf("storage.trace.local.path is empty: set the directory that holds the blocks")
+		}
+	case "memory":
+	case "s3":
+		if cfg.S3.Bucket == "" {
+			return fmt.Errorf("storage.trace.s3.bucket is empty: name the bucket")
+		}
+	case "gcs":
+		if cfg.GCS.BucketName == "" {
+			return fmt.Errorf("storage.trace.gcs.bucket_name is empty: name the bucket")
+		}
+	case "azure":
+		if cfg.Azure.ContainerName == "" {
+			return fmt.Errorf("storage.trace.azure.container_name is empty: name the container")
+		}
+	case "":
+		return fmt.Errorf("storage.trace.backend is not set: use local, s3, gcs, azure or memory")
+	default:
+		return fmt.Errorf("storage.trace.backend %q is not supported: use local, s3, gcs, azure or memory", cfg.Backend)
+	}
+	return nil
+}
+
 // Open opens the bucket cfg describes. It checks that the bucket is
 // reachable, so a typo in an endpoint or path fails here with a clear error.
 func Open(ctx context.Context, cfg Config) (*Backend, error) {
@@ -23,12 +53,12 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 		err    error
 		local  string
 	)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	logger := log.NewNopLogger()
 	switch cfg.Backend {
 	case "local":
-		if cfg.Local.Path == "" {
-			return nil, fmt.Errorf("storage.trace.local.path is empty: set the directory that holds the blocks")
-		}
 		if err := os.MkdirAll(cfg.Local.Path, 0o700); err != nil {
 			return nil, fmt.Errorf("local backend %s: %w", cfg.Local.Path, err)
 		}
@@ -37,9 +67,6 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	case "memory":
 		bkt = objstore.NewInMemBucket()
 	case "s3":
-		if cfg.S3.Bucket == "" {
-			return nil, fmt.Errorf("storage.trace.s3.bucket is empty: name the bucket")
-		}
 		c := s3.DefaultConfig
 		c.Bucket = cfg.S3.Bucket
 		c.Endpoint = strings.TrimPrefix(strings.TrimPrefix(cfg.S3.Endpoint, "http://"), "https://")
@@ -61,16 +88,10 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 		prefix = cfg.S3.Prefix
 		bkt, err = s3.NewBucketWithConfig(logger, c, "tempoctl", nil)
 	case "gcs":
-		if cfg.GCS.BucketName == "" {
-			return nil, fmt.Errorf("storage.trace.gcs.bucket_name is empty: name the bucket")
-		}
 		c := gcs.Config{Bucket: cfg.GCS.BucketName, ServiceAccount: cfg.GCS.ServiceAccount, ChunkSizeBytes: cfg.GCS.ChunkBufferSize}
 		prefix = cfg.GCS.Prefix
 		bkt, err = gcs.NewBucketWithConfig(ctx, logger, c, "tempoctl", nil)
 	case "azure":
-		if cfg.Azure.ContainerName == "" {
-			return nil, fmt.Errorf("storage.trace.azure.container_name is empty: name the container")
-		}
 		c := azure.DefaultConfig
 		c.StorageAccountName = cfg.Azure.StorageAccountName
 		c.StorageAccountKey = cfg.Azure.StorageAccountKey
@@ -80,10 +101,6 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 		}
 		prefix = cfg.Azure.Prefix
 		bkt, err = azure.NewBucketWithConfig(logger, c, "tempoctl", nil)
-	case "":
-		return nil, fmt.Errorf("storage.trace.backend is not set: use local, s3, gcs, azure or memory")
-	default:
-		return nil, fmt.Errorf("storage.trace.backend %q is not supported: use local, s3, gcs, azure or memory", cfg.Backend)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s backend: %w", cfg.Backend, err)
