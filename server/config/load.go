@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"reflect"
 	"strconv"
@@ -346,24 +347,69 @@ func NotUsedYetKeys(cfg *Config) []string {
 	return out
 }
 
-// Marshal renders the effective config with secrets masked.
+// Marshal renders the effective config with secrets masked: every scalar
+// under a key that names a secret (secret_key, access_key, password,
+// credentials, client_secret, *_token, …), anywhere in the tree, including
+// the sections kept as written because they are not used yet (a
+// metrics_generator remote_write's basic_auth, say), and the password of a
+// URL's user info.
 func Marshal(cfg *Config) ([]byte, error) {
-	c := *cfg
-	mask := func(s *string) {
-		if *s != "" {
-			*s = "********"
-		}
+	// Encoding into a node copies the tree, so masking leaves cfg alone.
+	var doc yaml.Node
+	if err := doc.Encode(cfg); err != nil {
+		return nil, err
 	}
-	mask(&c.Storage.Trace.S3.SecretKey)
-	mask(&c.Storage.Trace.S3.AccessKey)
-	mask(&c.Storage.Trace.S3.SessionToken)
-	mask(&c.Storage.Trace.GCS.ServiceAccount)
-	mask(&c.Storage.Trace.Azure.StorageAccountKey)
+	maskSecrets(&doc)
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(&c); err != nil {
+	if err := enc.Encode(&doc); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// masked replaces a secret's value in /status/config.
+const masked = "********"
+
+// secretKey reports whether a config key's value is a secret.
+func secretKey(k string) bool {
+	k = strings.ReplaceAll(strings.ToLower(k), "-", "_")
+	for _, s := range []string{"password", "secret", "token", "credential", "cookie", "authorization", "api_key", "apikey"} {
+		if strings.Contains(k, s) {
+			return true
+		}
+	}
+	switch k {
+	case "access_key", "storage_account_key", "service_account", "key", "tls_key", "private_key", "sas":
+		return true
+	}
+	return false
+}
+
+func maskSecrets(n *yaml.Node) {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			maskSecrets(c)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			switch {
+			case v.Kind == yaml.ScalarNode && secretKey(k.Value):
+				if v.Value != "" && v.Tag != "!!null" && v.Tag != "!!bool" {
+					v.Value, v.Tag, v.Style = masked, "!!str", yaml.SingleQuotedStyle
+				}
+			case v.Kind == yaml.ScalarNode:
+				if u, err := url.Parse(v.Value); err == nil && u.User != nil {
+					if _, ok := u.User.Password(); ok {
+						v.Value = u.Redacted() // user:xxxxx@host
+					}
+				}
+			default:
+				maskSecrets(v)
+			}
+		}
+	}
 }
