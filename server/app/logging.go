@@ -65,6 +65,14 @@ func (a gokitAdapter) Log(keyvals ...any) error {
 		case "ts", "caller":
 			continue
 		}
+		// dskit logs addresses and the like as values with a String method;
+		// the JSON handler would otherwise print their struct fields
+		// ({"IP":…,"Port":…}) where logfmt prints host:port.
+		if s, ok := v.(fmt.Stringer); ok && slog.AnyValue(v).Kind() == slog.KindAny {
+			if _, isErr := v.(error); !isErr {
+				v = s.String()
+			}
+		}
 		attrs = append(attrs, k, v)
 	}
 	a.l.Log(context.Background(), lv, msg, attrs...)
