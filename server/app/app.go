@@ -302,6 +302,7 @@ func (a *App) initIngester() (services.Service, error) {
 		}
 		a.wal = w
 		cfg.MaxTracesPerUser = func(t string) int { return a.ovr.For(t).MaxTracesPerUser }
+		cfg.MaxBytesPerTrace = func(t string) int { return a.ovr.For(t).MaxBytesPerTrace }
 		cfg.LocalBlocksPath = filepath.Join(a.cfg.Storage.Trace.WAL.Path, "blocks")
 		in, err := ingester.New(cfg, a.cfg.Storage.Trace.Block.ToBlock(), a.be, w, a.log.With("module", "ingester"), ingester.NewMetrics(a.reg))
 		if err != nil {

@@ -82,8 +82,12 @@ func (d *Distributor) Push(ctx context.Context, tenant string, b *otlpwire.Batch
 		}
 	}
 	if err := d.next.Push(ctx, tenant, b); err != nil {
-		if _, ok := err.(*pusher.LimitError); ok {
-			d.discarded.WithLabelValues("live_traces_exceeded", tenant).Add(float64(spans))
+		if le, ok := err.(*pusher.LimitError); ok {
+			reason := "live_traces_exceeded"
+			if le.Limit == "max_bytes_per_trace" {
+				reason = "trace_too_large"
+			}
+			d.discarded.WithLabelValues(reason, tenant).Add(float64(spans))
 		}
 		return err
 	}
