@@ -358,6 +358,7 @@ func (a *App) initDistributor() (services.Service, error) {
 				dur.WithLabelValues("gRPC", route, code, "false").Observe(d.Seconds())
 			}
 		})
+		a.dist.SetMaxAttributeBytes(a.cfg.Distributor.MaxAttributeBytes)
 		header := a.cfg.Auth.Header
 		if a.cfg.Auth.Type != "" && a.cfg.Auth.Type != "header" {
 			return fmt.Errorf("auth.type %q: only \"header\" is supported", a.cfg.Auth.Type)
@@ -365,6 +366,7 @@ func (a *App) initDistributor() (services.Service, error) {
 		r, err := receiver.New(a.cfg.Distributor.Receivers, a.dist, receiver.Options{
 			MultitenancyEnabled: a.cfg.MultitenancyEnabled,
 			TenantHeader:        header,
+			RetryAfter:          a.cfg.Distributor.RetryAfter,
 			Logger:              GoKit(a.log.With("module", "receiver")),
 			Registerer:          a.reg,
 		})
