@@ -52,6 +52,11 @@ type Batch struct {
 	Scopes    []Scope
 	Traces    []Trace // by first appearance
 	SpanCount int
+	// LargestAttribute is the encoded size of the largest attribute (a
+	// KeyValue of a resource, scope, span, event or link): no key or string
+	// value in the request is longer, so a size limit on them needs a
+	// closer look only when it is exceeded.
+	LargestAttribute int
 }
 
 // Bytes returns the bytes of r.

@@ -368,6 +368,9 @@ func (p *parser) link(off, end int) error {
 }
 
 func (p *parser) keyValue(off, end, depth int) error {
+	if end-off > p.b.LargestAttribute {
+		p.b.LargestAttribute = end - off
+	}
 	// The common forms are valid as they stand: a key and a scalar value.
 	if depth < maxDepth {
 		if _, val, ok := SplitKeyValue(p.b.Raw[off:end]); ok && val != nil {

@@ -302,6 +302,7 @@ func (a *App) initIngester() (services.Service, error) {
 		}
 		a.wal = w
 		cfg.MaxTracesPerUser = func(t string) int { return a.ovr.For(t).MaxTracesPerUser }
+		cfg.MaxBytesPerTrace = func(t string) int { return a.ovr.For(t).MaxBytesPerTrace }
 		cfg.LocalBlocksPath = filepath.Join(a.cfg.Storage.Trace.WAL.Path, "blocks")
 		in, err := ingester.New(cfg, a.cfg.Storage.Trace.Block.ToBlock(), a.be, w, a.log.With("module", "ingester"), ingester.NewMetrics(a.reg))
 		if err != nil {
@@ -357,6 +358,7 @@ func (a *App) initDistributor() (services.Service, error) {
 				dur.WithLabelValues("gRPC", route, code, "false").Observe(d.Seconds())
 			}
 		})
+		a.dist.SetMaxAttributeBytes(a.cfg.Distributor.MaxAttributeBytes)
 		header := a.cfg.Auth.Header
 		if a.cfg.Auth.Type != "" && a.cfg.Auth.Type != "header" {
 			return fmt.Errorf("auth.type %q: only \"header\" is supported", a.cfg.Auth.Type)
@@ -364,6 +366,7 @@ func (a *App) initDistributor() (services.Service, error) {
 		r, err := receiver.New(a.cfg.Distributor.Receivers, a.dist, receiver.Options{
 			MultitenancyEnabled: a.cfg.MultitenancyEnabled,
 			TenantHeader:        header,
+			RetryAfter:          a.cfg.Distributor.RetryAfter,
 			Logger:              GoKit(a.log.With("module", "receiver")),
 			Registerer:          a.reg,
 		})

@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tempoctl/tempoctl/server/compactor"
+	"github.com/tempoctl/tempoctl/server/distributor"
 	"github.com/tempoctl/tempoctl/server/frontend"
 	"github.com/tempoctl/tempoctl/server/ingester"
 	"github.com/tempoctl/tempoctl/server/overrides"
@@ -75,7 +76,12 @@ type DistributorConfig struct {
 	Receivers        receiver.Config `yaml:"receivers"`
 	LogReceivedSpans NotUsedYet      `yaml:"log_received_spans"`
 	ForwarderConfigs NotUsedYet      `yaml:"forwarders"`
-	Retry            NotUsedYet      `yaml:"retry_after_on_resource_exhausted"`
+	// RetryAfter is the retry hint of 429 / RESOURCE_EXHAUSTED answers
+	// (Retry-After, RetryInfo); 0: the receivers' default, 5s.
+	RetryAfter time.Duration `yaml:"retry_after_on_resource_exhausted"`
+	// MaxAttributeBytes: longer attribute keys and string values are
+	// truncated to this many bytes; 0 turns truncation off.
+	MaxAttributeBytes int `yaml:"max_attribute_bytes"`
 }
 
 // StorageConfig is the storage section.
@@ -132,6 +138,8 @@ func Defaults() Config {
 	c.QueryFrontend = frontend.DefaultConfig()
 	c.Querier = frontend.DefaultQuerierConfig()
 	c.Limits.Limits = overrides.DefaultLimits()
+	c.Distributor.RetryAfter = 5 * time.Second
+	c.Distributor.MaxAttributeBytes = distributor.DefaultMaxAttributeBytes
 	c.Limits.PerTenantOverridePeriod = 10 * time.Second
 	c.Storage.Trace.Block = BlockConfig{
 		Version:             backend.VersionVParquet5,

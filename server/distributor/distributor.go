@@ -30,9 +30,14 @@ type Distributor struct {
 	mu       sync.Mutex
 	limiters map[string]*rate.Limiter
 
+	// maxAttributeBytes is distributor.max_attribute_bytes: longer
+	// attribute keys and string values are truncated (0: no limit).
+	maxAttributeBytes int
+
 	spansReceived *prometheus.CounterVec
 	bytesReceived *prometheus.CounterVec
 	discarded     *prometheus.CounterVec
+	truncated     *prometheus.CounterVec
 	observe       func(route, code string, d time.Duration)
 }
 
@@ -41,12 +46,18 @@ type Distributor struct {
 func New(next pusher.Pusher, limits *overrides.Overrides, reg prometheus.Registerer, observe func(route, code string, d time.Duration)) *Distributor {
 	f := promauto.With(reg)
 	return &Distributor{
-		next: next, limits: limits, limiters: map[string]*rate.Limiter{}, observe: observe,
+		next: next, limits: limits, limiters: map[string]*rate.Limiter{}, observe: observe, maxAttributeBytes: DefaultMaxAttributeBytes,
 		spansReceived: f.NewCounterVec(prometheus.CounterOpts{Name: "tempo_distributor_spans_received_total", Help: "Spans received per tenant."}, []string{"tenant"}),
 		bytesReceived: f.NewCounterVec(prometheus.CounterOpts{Name: "tempo_distributor_bytes_received_total", Help: "Bytes of spans received per tenant."}, []string{"tenant"}),
 		discarded:     f.NewCounterVec(prometheus.CounterOpts{Name: "tempo_discarded_spans_total", Help: "Spans refused, by reason and tenant."}, []string{"reason", "tenant"}),
+		truncated:     f.NewCounterVec(prometheus.CounterOpts{Name: "tempo_distributor_attributes_truncated_total", Help: "Attribute keys and values truncated to max_attribute_bytes, per tenant."}, []string{"tenant"}),
 	}
 }
+
+// SetMaxAttributeBytes sets distributor.max_attribute_bytes (default
+// DefaultMaxAttributeBytes; 0 or less: no limit). Call it before the first
+// Push.
+func (d *Distributor) SetMaxAttributeBytes(n int) { d.maxAttributeBytes = max(n, 0) }
 
 // Push implements pusher.Pusher for the receivers. The batch was checked by
 // otlpwire.Parse (IDs, structure): what is left are the tenant's limits.
@@ -66,6 +77,17 @@ func (d *Distributor) Push(ctx context.Context, tenant string, b *otlpwire.Batch
 			d.observe(PushRoute, code, time.Since(start))
 		}
 	}()
+	if m := d.maxAttributeBytes; m > 0 && b.LargestAttribute > m {
+		// Truncated, not refused; the limits below apply to what is kept.
+		nb, n, terr := truncateAttributes(b, m)
+		if terr != nil {
+			return status.Errorf(codes.Internal, "truncate attributes: %v", terr)
+		}
+		if n > 0 {
+			b = nb
+			d.truncated.WithLabelValues(tenant).Add(float64(n))
+		}
+	}
 	spans := b.SpanCount
 	size := len(b.Raw)
 	l := d.limits.For(tenant)
@@ -82,8 +104,12 @@ func (d *Distributor) Push(ctx context.Context, tenant string, b *otlpwire.Batch
 		}
 	}
 	if err := d.next.Push(ctx, tenant, b); err != nil {
-		if _, ok := err.(*pusher.LimitError); ok {
-			d.discarded.WithLabelValues("live_traces_exceeded", tenant).Add(float64(spans))
+		if le, ok := err.(*pusher.LimitError); ok {
+			reason := "live_traces_exceeded"
+			if le.Limit == "max_bytes_per_trace" {
+				reason = "trace_too_large"
+			}
+			d.discarded.WithLabelValues(reason, tenant).Add(float64(spans))
 		}
 		return err
 	}

@@ -119,3 +119,33 @@ func batch(t testing.TB, td ptrace.Traces) *otlpwire.Batch {
 	}
 	return b
 }
+
+// refuser is an ingester that refuses every push with a limit.
+type refuser struct{ limit string }
+
+func (r refuser) Push(_ context.Context, tenant string, _ *otlpwire.Batch) error {
+	return &pusher.LimitError{Tenant: tenant, Limit: r.limit, Detail: "refused"}
+}
+
+// TestIngesterRefusalReason: an ingester's limit is counted in
+// tempo_discarded_spans_total under the reason of that limit.
+func TestIngesterRefusalReason(t *testing.T) {
+	_, td := tracegen.New(2, tracegen.Config{MinSpans: 3, MaxSpans: 3}).Trace()
+	tests := []struct{ limit, reason string }{
+		{"max_traces_per_user", "live_traces_exceeded"},
+		{"max_bytes_per_trace", "trace_too_large"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.limit, func(t *testing.T) {
+			d := New(refuser{tt.limit}, mustOverrides(t, overrides.Limits{}), prometheus.NewRegistry(), nil)
+			err := d.Push(context.Background(), "acme", batch(t, td))
+			var le *pusher.LimitError
+			if !errors.As(err, &le) || le.Limit != tt.limit {
+				t.Fatalf("err %v", err)
+			}
+			if v := testutil.ToFloat64(d.discarded.WithLabelValues(tt.reason, "acme")); v != float64(td.SpanCount()) {
+				t.Fatalf("tempo_discarded_spans_total{reason=%q} = %v, want %d", tt.reason, v, td.SpanCount())
+			}
+		})
+	}
+}

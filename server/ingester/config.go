@@ -26,6 +26,9 @@ type Config struct {
 	// MaxTracesPerUser returns the tenant's live-trace limit (0: none); set
 	// from the overrides, not the YAML.
 	MaxTracesPerUser func(tenant string) int `yaml:"-"`
+	// MaxBytesPerTrace returns the tenant's limit on a live trace's size
+	// over all its pushes (0: none); set from the overrides.
+	MaxBytesPerTrace func(tenant string) int `yaml:"-"`
 }
 
 // DefaultConfig are Tempo's ingester defaults.

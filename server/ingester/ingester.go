@@ -81,6 +81,7 @@ type tenantTraces struct {
 type liveTrace struct {
 	parts []otlpwire.Part
 	last  time.Time
+	bytes int // its span messages' size so far: the max_bytes_per_trace measure
 }
 
 func newGeneration() *generation { return &generation{tenants: map[string]*tenantTraces{}} }
@@ -148,11 +149,14 @@ func (in *Ingester) Push(ctx context.Context, tenant string, b *otlpwire.Batch) 
 }
 
 func (in *Ingester) checkLimits(tenant string, b *otlpwire.Batch) error {
-	if in.cfg.MaxTracesPerUser == nil {
-		return nil
+	maxTraces, maxBytes := 0, 0
+	if in.cfg.MaxTracesPerUser != nil {
+		maxTraces = in.cfg.MaxTracesPerUser(tenant)
 	}
-	limit := in.cfg.MaxTracesPerUser(tenant)
-	if limit <= 0 {
+	if in.cfg.MaxBytesPerTrace != nil {
+		maxBytes = in.cfg.MaxBytesPerTrace(tenant)
+	}
+	if maxTraces <= 0 && maxBytes <= 0 {
 		return nil
 	}
 	in.mu.Lock()
@@ -164,13 +168,30 @@ func (in *Ingester) checkLimits(tenant string, b *otlpwire.Batch) error {
 		have = len(tt.traces)
 	}
 	for i := range b.Traces {
-		if tt == nil || tt.traces[b.Traces[i].ID] == nil {
+		t := &b.Traces[i]
+		var lt *liveTrace
+		if tt != nil {
+			lt = tt.traces[t.ID]
+		}
+		if lt == nil {
 			newOnes++
 		}
+		// A trace grows over many pushes: the limit is on what it would
+		// hold with this one, not on this push's part alone.
+		if maxBytes > 0 {
+			held := 0
+			if lt != nil {
+				held = lt.bytes
+			}
+			if held+t.Bytes > maxBytes {
+				return &pusher.LimitError{Tenant: tenant, Limit: "max_bytes_per_trace",
+					Detail: fmt.Sprintf("trace %s would be %d bytes (%d held, %d in this request), limit %d", t.ID, held+t.Bytes, held, t.Bytes, maxBytes)}
+			}
+		}
 	}
-	if newOnes > 0 && have+newOnes > limit {
+	if maxTraces > 0 && newOnes > 0 && have+newOnes > maxTraces {
 		return &pusher.LimitError{Tenant: tenant, Limit: "max_traces_per_user",
-			Detail: fmt.Sprintf("%d live traces, limit %d", have, limit)}
+			Detail: fmt.Sprintf("%d live traces, limit %d", have, maxTraces)}
 	}
 	return nil
 }
@@ -198,6 +219,7 @@ func (in *Ingester) insert(tenant string, b *otlpwire.Batch, now time.Time) {
 		}
 		lt.parts = append(lt.parts, otlpwire.Part{B: b, Spans: t.Spans})
 		lt.last = now
+		lt.bytes += t.Bytes
 	}
 }
 

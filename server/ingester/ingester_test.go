@@ -203,3 +203,84 @@ func TestSlabPoolMetrics(t *testing.T) {
 		t.Errorf("slabs allocated %v, want %d (>= 1)", v, made)
 	}
 }
+
+// TestMaxBytesPerTraceCountsEveryPush: max_bytes_per_trace bounds a live
+// trace over all its pushes, not each push's part alone; the push that
+// would pass it is refused whole and nothing of it is held.
+func TestMaxBytesPerTraceCountsEveryPush(t *testing.T) {
+	ctx := context.Background()
+	g := tracegen.New(7, tracegen.Config{MinSpans: 4, MaxSpans: 4})
+	id, td := g.Trace()
+	part := batch(t, td).Traces[0].Bytes // one push of the trace
+	_, other := g.Trace()
+
+	tests := []struct {
+		name     string
+		limit    int
+		pushes   int // pushes of the same trace, each with new spans of the same size
+		accepted int
+	}{
+		{"no limit", 0, 5, 5},
+		{"room for three parts", 3*part + part/2, 5, 3},
+		{"exactly two parts", 2 * part, 3, 2},
+		{"one part too large", part - 1, 2, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			be, _ := backend.Open(ctx, backend.Config{Backend: "memory"})
+			cfg := DefaultConfig()
+			cfg.MaxBytesPerTrace = func(string) int { return tt.limit }
+			in := newIngester(t, t.TempDir(), be, cfg)
+			accepted := 0
+			var last error
+			for k := range tt.pushes {
+				if last = in.Push(ctx, "t", batch(t, newSpanIDs(td, k))); last == nil {
+					accepted++
+				}
+			}
+			if accepted != tt.accepted {
+				t.Fatalf("accepted %d pushes, want %d (last error %v)", accepted, tt.accepted, last)
+			}
+			if accepted < tt.pushes {
+				var le *pusher.LimitError
+				if !errors.As(last, &le) || le.Limit != "max_bytes_per_trace" || le.Tenant != "t" {
+					t.Fatalf("error %v, want a max_bytes_per_trace LimitError for tenant t", last)
+				}
+			}
+			// Refused pushes left nothing behind.
+			got := 0
+			if tr, ok := in.FindTraceByID("t", id); ok {
+				got = tr.SpanCount()
+			}
+			if want := accepted * td.SpanCount(); got != want {
+				t.Fatalf("%d spans held, want %d", got, want)
+			}
+			// Other traces are not affected.
+			if tt.limit == 0 || tt.limit >= batch(t, other).Traces[0].Bytes {
+				if err := in.Push(ctx, "t", batch(t, other)); err != nil {
+					t.Fatalf("another trace refused: %v", err)
+				}
+			}
+		})
+	}
+}
+
+// newSpanIDs is a copy of td whose spans have new IDs (k tells the copies
+// apart) and so are new spans of the same traces, of the same size.
+func newSpanIDs(td ptrace.Traces, k int) ptrace.Traces {
+	out := ptrace.NewTraces()
+	td.CopyTo(out)
+	rss := out.ResourceSpans()
+	for i := range rss.Len() {
+		sss := rss.At(i).ScopeSpans()
+		for j := range sss.Len() {
+			spans := sss.At(j).Spans()
+			for n := range spans.Len() {
+				id := spans.At(n).SpanID()
+				id[0] ^= byte(k + 1)
+				spans.At(n).SetSpanID(id)
+			}
+		}
+	}
+	return out
+}

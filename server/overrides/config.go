@@ -75,21 +75,50 @@ type overrideFile struct {
 	Overrides map[string]Limits `yaml:"overrides"`
 }
 
+// reload reads the per-tenant file. A tenant's entry changes only the keys
+// it names: the others keep the default limits, as in Tempo (an entry
+// setting max_traces_per_user alone must not lift the tenant's rate limit).
 func (o *Overrides) reload() error {
 	b, err := os.ReadFile(o.cfg.PerTenantOverrideConfig)
 	if err != nil {
 		return err
 	}
-	var f overrideFile
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
+	perTenant, err := parseOverrides(b, o.cfg.Limits)
+	if err != nil {
 		return fmt.Errorf("override file %s: %w", o.cfg.PerTenantOverrideConfig, err)
 	}
 	o.mu.Lock()
-	o.perTenant = f.Overrides
+	o.perTenant = perTenant
 	o.mu.Unlock()
 	return nil
+}
+
+// parseOverrides decodes a per-tenant file, each tenant's entry over a copy
+// of defaults. Unknown keys are errors.
+func parseOverrides(b []byte, defaults Limits) (map[string]Limits, error) {
+	// First strictly, for unknown keys; then each entry onto the defaults
+	// (decoding into a filled struct keeps the fields the entry omits).
+	var strict overrideFile
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&strict); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	var nodes struct {
+		Overrides map[string]yaml.Node `yaml:"overrides"`
+	}
+	if err := yaml.Unmarshal(b, &nodes); err != nil {
+		return nil, err
+	}
+	out := make(map[string]Limits, len(nodes.Overrides))
+	for tenant, n := range nodes.Overrides {
+		l := defaults
+		if err := n.Decode(&l); err != nil {
+			return nil, fmt.Errorf("tenant %q: %w", tenant, err)
+		}
+		out[tenant] = l
+	}
+	return out, nil
 }
 
 // Start re-reads the override file every period.

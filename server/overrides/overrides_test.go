@@ -51,3 +51,42 @@ func TestBadAndMissingFiles(t *testing.T) {
 		t.Fatal("unknown key in the override file accepted")
 	}
 }
+
+// TestPerTenantEntryKeepsDefaults: a tenant's entry in the override file
+// changes only the keys it names; the others keep the default limits.
+func TestPerTenantEntryKeepsDefaults(t *testing.T) {
+	defaults := Limits{IngestionRateLimitBytes: 1000, IngestionBurstSizeBytes: 2000, MaxTracesPerUser: 10, MaxBytesPerTrace: 500}
+	tests := []struct {
+		name string
+		file string
+		want Limits
+	}{
+		{"one key", "overrides:\n  acme:\n    max_traces_per_user: 7\n",
+			Limits{IngestionRateLimitBytes: 1000, IngestionBurstSizeBytes: 2000, MaxTracesPerUser: 7, MaxBytesPerTrace: 500}},
+		{"explicit zero lifts that limit only", "overrides:\n  acme:\n    ingestion_rate_limit_bytes: 0\n",
+			Limits{IngestionRateLimitBytes: 0, IngestionBurstSizeBytes: 2000, MaxTracesPerUser: 10, MaxBytesPerTrace: 500}},
+		{"every key", "overrides:\n  acme:\n    ingestion_rate_limit_bytes: 1\n    ingestion_burst_size_bytes: 2\n    max_traces_per_user: 3\n    max_bytes_per_trace: 4\n",
+			Limits{IngestionRateLimitBytes: 1, IngestionBurstSizeBytes: 2, MaxTracesPerUser: 3, MaxBytesPerTrace: 4}},
+		{"empty entry", "overrides:\n  acme: {}\n", defaults},
+		{"null entry", "overrides:\n  acme:\n", defaults},
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "overrides.yaml")
+			if err := os.WriteFile(file, []byte(tt.file), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			o, err := New(Config{Limits: defaults, PerTenantOverrideConfig: file}, log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := o.For("acme"); got != tt.want {
+				t.Errorf("acme: %+v, want %+v", got, tt.want)
+			}
+			if got := o.For("globex"); got != defaults {
+				t.Errorf("globex (no entry): %+v, want the defaults %+v", got, defaults)
+			}
+		})
+	}
+}

@@ -7,8 +7,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/jaegertracing/jaeger-idl/proto-gen/api_v2"
 	"github.com/jaegertracing/jaeger-idl/thrift-gen/jaeger"
 
+	"github.com/jaegertracing/jaeger-idl/model/v1"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 )
@@ -73,6 +75,20 @@ func FuzzJaegerThrift(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		td, err := decodeJaegerThrift(body)
+		checkDecoded(t, td, err)
+	})
+}
+
+// FuzzJaegerProto decodes PostSpans request bodies as the Jaeger gRPC
+// receiver does (jaeger-idl's generated Unmarshal, then the translator),
+// without guardDecode: gRPC does not recover handler panics, so one would
+// end the process were the guard ever missing.
+func FuzzJaegerProto(f *testing.F) {
+	for _, s := range jaegerProtoSeeds(f) {
+		f.Add(s.data)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		td, err := decodePostSpans(body)
 		checkDecoded(t, td, err)
 	})
 }
@@ -173,6 +189,21 @@ func jaegerThriftSeeds(tb testing.TB) []fuzzSeed {
 	}
 }
 
+func jaegerProtoSeeds(tb testing.TB) []fuzzSeed {
+	tb.Helper()
+	enc := func(b model.Batch) []byte {
+		out, err := (&api_v2.PostSpansRequest{Batch: b}).Marshal()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return out
+	}
+	return []fuzzSeed{
+		{"batch", enc(jaegerProtoBatch()), false},
+		{"empty-batch", enc(model.Batch{Process: &model.Process{ServiceName: "empty"}}), false},
+	}
+}
+
 // TestFuzzSeedCorpus keeps testdata/fuzz in step with the fixtures: with
 // -update-seeds it writes the files, otherwise it checks they exist.
 func TestFuzzSeedCorpus(t *testing.T) {
@@ -181,6 +212,7 @@ func TestFuzzSeedCorpus(t *testing.T) {
 		"FuzzZipkinV2":     zipkinV2Seeds(t),
 		"FuzzZipkinV1":     zipkinV1Seeds(t),
 		"FuzzJaegerThrift": jaegerThriftSeeds(t),
+		"FuzzJaegerProto":  jaegerProtoSeeds(t),
 	}
 	for target, seeds := range targets {
 		for _, s := range seeds {
@@ -192,7 +224,7 @@ func TestFuzzSeedCorpus(t *testing.T) {
 				continue
 			}
 			content := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", s.data)
-			if target != "FuzzJaegerThrift" {
+			if target != "FuzzJaegerThrift" && target != "FuzzJaegerProto" {
 				content += fmt.Sprintf("bool(%v)\n", s.flag)
 			}
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/jaegertracing/jaeger-idl/proto-gen/api_v2"
 	"github.com/jaegertracing/jaeger-idl/thrift-gen/jaeger"
 	"github.com/tempoctl/tempoctl/server/pusher"
+	"github.com/tempoctl/tempoctl/server/rawgrpc"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"google.golang.org/grpc"
@@ -240,6 +241,51 @@ func TestJaegerGRPC(t *testing.T) {
 				t.Fatalf("got %v %q, want %v containing %q", st.Code(), st.Message(), tt.wantCode, tt.wantMsg)
 			}
 			checkRetryInfo(t, st, tt.wantRetry)
+		})
+	}
+}
+
+// TestJaegerGRPCMalformed: a PostSpans body that does not decode is the
+// client's error, InvalidArgument with a message, and the server goes on.
+func TestJaegerGRPCMalformed(t *testing.T) {
+	r, p := startReceivers(t, allReceivers(), Options{MultitenancyEnabled: true})
+	conn, err := grpc.NewClient(r.Addr(JaegerGRPC), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "x-scope-orgid", "team-g")
+	good, err := (&api_v2.PostSpansRequest{Batch: jaegerProtoBatch()}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		body     []byte
+		wantCode codes.Code
+		wantMsg  string
+	}{
+		{"garbage", []byte("not protobuf at all"), codes.InvalidArgument, "decode jaeger PostSpans request"},
+		{"truncated", good[:len(good)/2], codes.InvalidArgument, "decode jaeger PostSpans request"},
+		{"trace ID of 3 bytes", []byte("\x0a\x09\x0a\x07\x0a\x03\x01\x02\x03\x12\x00"), codes.InvalidArgument, "decode jaeger PostSpans request"},
+		{"valid", good, codes.OK, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p.reset()
+			var resp rawgrpc.Message
+			err := conn.Invoke(ctx, "/jaeger.api_v2.CollectorService/PostSpans", &rawgrpc.Message{B: tt.body}, &resp, grpc.ForceCodecV2(rawgrpc.NewCodec()))
+			st := status.Convert(err)
+			if st.Code() != tt.wantCode || !strings.Contains(st.Message(), tt.wantMsg) {
+				t.Fatalf("got %v %q, want %v containing %q", st.Code(), st.Message(), tt.wantCode, tt.wantMsg)
+			}
+			want := 0
+			if tt.wantCode == codes.OK {
+				want = 1
+			}
+			if n := len(p.reset()); n != want {
+				t.Errorf("%d pushes, want %d", n, want)
+			}
 		})
 	}
 }
