@@ -41,7 +41,9 @@ type Config struct {
 	Limits                overrides.Config   `yaml:"limits"`
 	Storage               StorageConfig      `yaml:"storage"`
 
-	Overrides        NotUsedYet             `yaml:"overrides"`
+	// Overrides is Tempo's name for the limits section (either of its
+	// forms); what it sets is applied onto Limits at load.
+	Overrides        overrides.TempoConfig  `yaml:"overrides"`
 	Compactor        compactor.Config       `yaml:"compactor"`
 	Querier          frontend.QuerierConfig `yaml:"querier"`
 	QueryFrontend    frontend.Config        `yaml:"query_frontend"`

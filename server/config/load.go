@@ -171,13 +171,43 @@ func Load(opts *Options) (Config, []byte, error) {
 		if err := doc.Content[0].Decode(&cfg); err != nil {
 			return cfg, nil, fmt.Errorf("config %s: %w", name, err)
 		}
+		if hasKey(doc.Content[0], "limits") && hasKey(doc.Content[0], "overrides") {
+			return cfg, nil, fmt.Errorf("config %s: both limits and overrides are set: use one (overrides is Tempo's name)", name)
+		}
+		if err := cfg.Overrides.ApplyTo(&cfg.Limits); err != nil {
+			return cfg, nil, fmt.Errorf("config %s: %w", name, err)
+		}
 	}
 	for _, o := range opts.FromFlags {
 		if err := set(&cfg, o.Path, o.Value); err != nil {
 			return cfg, nil, fmt.Errorf("flag -%s: %w", o.Path, err)
 		}
+		if strings.HasPrefix(o.Path, "overrides.") {
+			// Applied alone, so that it changes only its own limit and
+			// -limits.* flags before it keep theirs.
+			var one Config
+			if err := set(&one, o.Path, o.Value); err != nil {
+				return cfg, nil, fmt.Errorf("flag -%s: %w", o.Path, err)
+			}
+			if err := one.Overrides.ApplyTo(&cfg.Limits); err != nil {
+				return cfg, nil, fmt.Errorf("flag -%s: %w", o.Path, err)
+			}
+		}
 	}
 	return cfg, src, nil
+}
+
+// hasKey reports whether mapping n has key k.
+func hasKey(n *yaml.Node, k string) bool {
+	if n.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i < len(n.Content); i += 2 {
+		if n.Content[i].Value == k {
+			return true
+		}
+	}
+	return false
 }
 
 // expandEnv replaces ${VAR} and ${VAR:-default}.

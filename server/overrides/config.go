@@ -1,6 +1,6 @@
-// Package overrides holds per-tenant limits: defaults from the YAML
-// (`overrides.defaults` or the legacy flat `limits` section) and a per-tenant
-// override file re-read on a period.
+// Package overrides holds per-tenant limits: defaults from the YAML (the
+// `limits` section, or Tempo's `overrides` in its flat or structured form)
+// and a per-tenant override file re-read on a period.
 package overrides
 
 import (
@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sort"
 	"sync"
 	"time"
 
@@ -52,6 +53,7 @@ type Overrides struct {
 
 	mu        sync.RWMutex
 	perTenant map[string]Limits
+	loaded    []byte // the override file as last parsed
 	stop      chan struct{}
 }
 
@@ -70,55 +72,94 @@ func New(cfg Config, log *slog.Logger) (*Overrides, error) {
 	return o, nil
 }
 
-// overrideFile is the per-tenant file: `overrides: {tenant: {limits...}}`.
-type overrideFile struct {
-	Overrides map[string]Limits `yaml:"overrides"`
-}
-
 // reload reads the per-tenant file. A tenant's entry changes only the keys
 // it names: the others keep the default limits, as in Tempo (an entry
 // setting max_traces_per_user alone must not lift the tenant's rate limit).
+// An unchanged file is not parsed again (nor its unused keys logged again).
 func (o *Overrides) reload() error {
 	b, err := os.ReadFile(o.cfg.PerTenantOverrideConfig)
 	if err != nil {
 		return err
 	}
-	perTenant, err := parseOverrides(b, o.cfg.Limits)
+	o.mu.RLock()
+	same := o.loaded != nil && bytes.Equal(b, o.loaded)
+	o.mu.RUnlock()
+	if same {
+		return nil
+	}
+	perTenant, notUsed, err := parseOverrides(b, o.cfg.Limits)
 	if err != nil {
 		return fmt.Errorf("override file %s: %w", o.cfg.PerTenantOverrideConfig, err)
 	}
+	for _, k := range notUsed {
+		o.log.Info("per-tenant override accepted but not used yet", "file", o.cfg.PerTenantOverrideConfig, "key", k)
+	}
 	o.mu.Lock()
-	o.perTenant = perTenant
+	o.perTenant, o.loaded = perTenant, b
 	o.mu.Unlock()
 	return nil
 }
 
-// parseOverrides decodes a per-tenant file, each tenant's entry over a copy
-// of defaults. Unknown keys are errors.
-func parseOverrides(b []byte, defaults Limits) (map[string]Limits, error) {
-	// First strictly, for unknown keys; then each entry onto the defaults
-	// (decoding into a filled struct keeps the fields the entry omits).
-	var strict overrideFile
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&strict); err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
-	}
-	var nodes struct {
+// parseOverrides decodes a per-tenant file (`overrides: {tenant: limits}`),
+// each tenant's entry over a copy of defaults, in Tempo's legacy flat form
+// or its structured form (ingestion:, global:, compaction: …). Unknown keys
+// are errors; notUsed names the keys accepted for parts not built yet.
+func parseOverrides(b []byte, defaults Limits) (perTenant map[string]Limits, notUsed []string, err error) {
+	var file struct {
 		Overrides map[string]yaml.Node `yaml:"overrides"`
 	}
-	if err := yaml.Unmarshal(b, &nodes); err != nil {
-		return nil, err
+	if err := strictDecode(b, &file); err != nil {
+		return nil, nil, err
 	}
-	out := make(map[string]Limits, len(nodes.Overrides))
-	for tenant, n := range nodes.Overrides {
+	perTenant = make(map[string]Limits, len(file.Overrides))
+	for tenant, n := range file.Overrides {
 		l := defaults
-		if err := n.Decode(&l); err != nil {
-			return nil, fmt.Errorf("tenant %q: %w", tenant, err)
+		if err := decodeEntry(&n, &l, func(k string) { notUsed = append(notUsed, "overrides."+tenant+"."+k) }); err != nil {
+			return nil, nil, fmt.Errorf("tenant %q: %w", tenant, err)
 		}
-		out[tenant] = l
+		perTenant[tenant] = l
 	}
-	return out, nil
+	sort.Strings(notUsed)
+	return perTenant, notUsed, nil
+}
+
+// decodeEntry applies one tenant's entry, in either form, onto l.
+func decodeEntry(n *yaml.Node, l *Limits, notUsed func(string)) error {
+	if n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
+		return nil
+	}
+	b, err := yaml.Marshal(n)
+	if err != nil {
+		return err
+	}
+	if isStructured(n) {
+		var s Structured
+		if err := strictDecode(b, &s); err != nil {
+			return err
+		}
+		for _, k := range s.notUsed() {
+			notUsed(k)
+		}
+		return s.applyTo(l)
+	}
+	var f Flat
+	if err := strictDecode(b, &f); err != nil {
+		return err
+	}
+	if f.MaxGlobalTracesPerUser.Kind != 0 {
+		notUsed("max_global_traces_per_user")
+	}
+	return f.applyTo(l)
+}
+
+// strictDecode decodes YAML refusing keys v has no field for.
+func strictDecode(b []byte, v any) error {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
 }
 
 // Start re-reads the override file every period.
@@ -149,10 +190,15 @@ func (o *Overrides) Start() {
 // Stop ends reloading.
 func (o *Overrides) Stop() { close(o.stop) }
 
-// For returns tenant's limits: its override where set, else the defaults.
+// For returns tenant's limits: its entry in the override file, else the
+// file's "*" entry, else the defaults.
 func (o *Overrides) For(tenant string) Limits {
 	o.mu.RLock()
 	l, ok := o.perTenant[tenant]
+	if !ok {
+		// Tempo's wildcard entry: the limits of every tenant without its own.
+		l, ok = o.perTenant["*"]
+	}
 	o.mu.RUnlock()
 	if !ok {
 		return o.cfg.Limits
