@@ -399,6 +399,7 @@ func (f pusherFunc) Push(ctx context.Context, tenant string, b *otlpwire.Batch) 
 func (a *App) initQuerier() (services.Service, error) {
 	a.querier = querier.New(a.be, liveSource{a}, a.log.With("module", "querier"), a.reg, querier.Config{
 		MaxBytesPerTrace: func(t string) int { return a.ovr.For(t).MaxBytesPerTrace },
+		IndexMaxAge:      a.cfg.Storage.Trace.BlocklistPoll,
 	})
 	a.worker = frontend.NewWorker(a.querier, a.cfg.Querier)
 	frontend.RegisterQuerierAPI(a.server.HTTP, a.worker, a.cfg.Auth.Header)
@@ -438,6 +439,7 @@ func (a *App) initQueryFrontend() (services.Service, error) {
 	}
 	q := querier.New(a.be, nil, a.log.With("module", "querier"), a.reg, querier.Config{
 		MaxBytesPerTrace: func(t string) int { return a.ovr.For(t).MaxBytesPerTrace },
+		IndexMaxAge:      a.cfg.Storage.Trace.BlocklistPoll,
 	})
 	remote := frontend.NewRemote(frontend.NewWorker(q, a.cfg.Querier), a.cfg.Auth.Header, 3*frontend.RegisterInterval)
 	frontend.RegisterQuerierService(a.server.GRPC, remote)

@@ -16,7 +16,7 @@ type Config struct {
 	// Ring is accepted for Tempo configs; tempoctl runs one compactor per
 	// bucket and does not shard tenants over a ring.
 	Ring            yaml.Node        `yaml:"ring"`
-	OverrideRingKey string           `yaml:"override_ring_key"`
+	OverrideRingKey yaml.Node        `yaml:"override_ring_key"`
 	Compaction      CompactionConfig `yaml:"compaction"`
 }
 
@@ -44,19 +44,19 @@ type CompactionConfig struct {
 	// in one cycle, so one tenant cannot starve the others.
 	MaxTimePerTenant time.Duration `yaml:"max_time_per_tenant"`
 	// RetentionConcurrency, V2InBufferBytes, V2OutBufferBytes and
-	// V2PrefetchTracesCount are accepted for Tempo configs: tempoctl's
-	// merge streams one trace per input and writes row group by row group.
-	RetentionConcurrency  int `yaml:"retention_concurrency"`
-	V2InBufferBytes       int `yaml:"v2_in_buffer_bytes"`
-	V2OutBufferBytes      int `yaml:"v2_out_buffer_bytes"`
-	V2PrefetchTracesCount int `yaml:"v2_prefetch_traces_count"`
+	// V2PrefetchTracesCount are accepted for Tempo configs and logged as
+	// not used: tempoctl's merge streams one trace per input and writes row
+	// group by row group, and retention deletes one block at a time.
+	RetentionConcurrency  yaml.Node `yaml:"retention_concurrency"`
+	V2InBufferBytes       yaml.Node `yaml:"v2_in_buffer_bytes"`
+	V2OutBufferBytes      yaml.Node `yaml:"v2_out_buffer_bytes"`
+	V2PrefetchTracesCount yaml.Node `yaml:"v2_prefetch_traces_count"`
 }
 
 // DefaultConfig returns Tempo's defaults.
 func DefaultConfig() Config {
 	d := blocktools.DefaultCompactionConfig()
 	return Config{
-		OverrideRingKey: "compactor",
 		Compaction: CompactionConfig{
 			CompactionWindow:        d.Window,
 			MaxCompactionObjects:    d.MaxCompactionObjects,
@@ -64,10 +64,6 @@ func DefaultConfig() Config {
 			CompactedBlockRetention: time.Hour,
 			CompactionCycle:         30 * time.Second,
 			MaxTimePerTenant:        5 * time.Minute,
-			RetentionConcurrency:    10,
-			V2InBufferBytes:         5 << 20,
-			V2OutBufferBytes:        20 << 20,
-			V2PrefetchTracesCount:   1000,
 		},
 	}
 }

@@ -27,7 +27,7 @@ func TestExamplesLoadUnchanged(t *testing.T) {
 		multi   bool
 		notUsed string
 	}{
-		{"tempo.yaml", "local", false, "metrics_generator"},
+		{"tempo.yaml", "local", false, "compactor.compaction.v2_in_buffer_bytes"},
 		{"tempo-s3.yaml", "s3", false, "metrics_generator"},
 		{"tempo-multitenant.yaml", "s3", true, ""},
 	} {

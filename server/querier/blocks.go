@@ -42,7 +42,7 @@ func (q *Querier) blocks(ctx context.Context, tenant string) ([]*backend.BlockMe
 	if !tb.fetched.IsZero() && time.Since(tb.fetched) < q.cfg.BlocklistMaxAge {
 		return tb.metas, nil
 	}
-	metas, _, err := q.be.BlockMetas(ctx, tenant)
+	metas, _, err := q.be.BlockMetasMaxAge(ctx, tenant, q.cfg.IndexMaxAge)
 	if err != nil {
 		return nil, fmt.Errorf("list blocks of tenant %s: %w", tenant, err)
 	}

@@ -43,6 +43,12 @@ type Config struct {
 	// tenant index is read again (default 2s). The ingester rewrites the
 	// index when it flushes, so a flushed trace is visible within this.
 	BlocklistMaxAge time.Duration
+	// IndexMaxAge is storage.trace.blocklist_poll: a tenant index older
+	// than this is not trusted and the bucket is listed instead (default
+	// backend.DefaultIndexMaxAge). The compactor rewrites the index every
+	// cycle and the ingester after every flush, so it is older only when
+	// neither runs.
+	IndexMaxAge time.Duration
 	// Concurrency is how many blocks one query reads at once
 	// (default 2×GOMAXPROCS: block reads wait on I/O as much as on CPU).
 	Concurrency int
@@ -59,6 +65,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.BlocklistMaxAge <= 0 {
 		c.BlocklistMaxAge = 2 * time.Second
+	}
+	if c.IndexMaxAge <= 0 {
+		c.IndexMaxAge = backend.DefaultIndexMaxAge
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = 2 * runtime.GOMAXPROCS(0)
