@@ -125,7 +125,7 @@ func New(cfg Config, blockCfg block.Config, be *backend.Backend, w *wal.WAL, log
 		return nil, err
 	}
 	for _, c := range st.Corrupt {
-		in.log.Warn("wal segment has a torn tail; intact records before it were replayed", "detail", c)
+		in.log.Warn("wal segment damaged or torn: intact records before the damage were replayed, the rest of the segment is skipped", "detail", c)
 	}
 	if st.Records > 0 {
 		in.log.Info("wal replayed", "segments", st.Segments, "records", st.Records)
