@@ -144,7 +144,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		go func(seed uint64, conn int) {
 			defer wg.Done()
 			defer s.close()
-			g := tracegen.New(seed, tracegen.Config{MinSpans: 3, MaxSpans: 30, Start: uint64(time.Now().UnixNano()), Spread: 1})
+			g := tracegen.New(seed, tracegen.Config{MinSpans: 3, MaxSpans: 30, Start: uint64(time.Now().UnixNano()), Spread: 1,
+				DB: true, Shapes: true})
 			var batchIDs []model.TraceID
 			for ctx.Err() == nil {
 				td := ptrace.NewTraces()

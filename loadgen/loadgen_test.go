@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
 	"github.com/tempoctl/tempoctl/model"
 	"github.com/tempoctl/tempoctl/model/otlpwire"
 	"github.com/tempoctl/tempoctl/server/pusher"
@@ -27,6 +30,8 @@ type countingPusher struct {
 	requests    int
 	accepted    []string // trace IDs of accepted requests
 	resources   []int    // per accepted request
+	keepRaw     bool
+	raw         [][]byte // copies of the accepted requests, with keepRaw
 }
 
 func (p *countingPusher) Push(_ context.Context, tenant string, b *otlpwire.Batch) error {
@@ -42,6 +47,9 @@ func (p *countingPusher) Push(_ context.Context, tenant string, b *otlpwire.Batc
 	p.spans.Add(int64(b.SpanCount))
 	p.tenants[tenant]++
 	p.resources = append(p.resources, len(b.Resources))
+	if p.keepRaw {
+		p.raw = append(p.raw, bytes.Clone(b.Raw))
+	}
 	for _, tr := range b.Traces {
 		p.accepted = append(p.accepted, tr.ID.String())
 	}
@@ -175,5 +183,69 @@ func TestShapes(t *testing.T) {
 	}
 	if _, err := Run(context.Background(), Config{Endpoint: "127.0.0.1:1", Shape: "square"}); err == nil || !strings.Contains(err.Error(), "square") {
 		t.Errorf("unknown shape: err = %v", err)
+	}
+}
+
+// TestTracesAreRealistic: what the tool sends has database spans with db.*
+// attributes besides the HTTP ones, and span trees that are chains (as
+// deep as the trace has spans) and fan-outs (as wide) besides random ones.
+func TestTracesAreRealistic(t *testing.T) {
+	p := &countingPusher{tenants: map[string]int{}, keepRaw: true}
+	r := startReceivers(t, p)
+	if _, err := Run(context.Background(), Config{Endpoint: r.Addr("otlp/grpc"), Tenant: "acme", Traces: 400, Connections: 1}); err != nil {
+		t.Fatal(err)
+	}
+	parents := map[pcommon.TraceID]map[pcommon.SpanID]pcommon.SpanID{}
+	dbSpans, httpSpans := 0, 0
+	var u ptrace.ProtoUnmarshaler
+	for _, raw := range p.raw {
+		td, err := u.UnmarshalTraces(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rss := td.ResourceSpans()
+		for i := 0; i < rss.Len(); i++ {
+			for j := 0; j < rss.At(i).ScopeSpans().Len(); j++ {
+				spans := rss.At(i).ScopeSpans().At(j).Spans()
+				for k := 0; k < spans.Len(); k++ {
+					s := spans.At(k)
+					if _, ok := s.Attributes().Get("db.query.text"); ok {
+						dbSpans++
+					}
+					if _, ok := s.Attributes().Get("http.request.method"); ok {
+						httpSpans++
+					}
+					if parents[s.TraceID()] == nil {
+						parents[s.TraceID()] = map[pcommon.SpanID]pcommon.SpanID{}
+					}
+					parents[s.TraceID()][s.SpanID()] = s.ParentSpanID()
+				}
+			}
+		}
+	}
+	if dbSpans == 0 || httpSpans == 0 {
+		t.Errorf("%d database spans and %d HTTP spans, want both", dbSpans, httpSpans)
+	}
+	chains, fanOuts := 0, 0
+	for _, ps := range parents {
+		n := len(ps)
+		if n < 8 {
+			continue
+		}
+		children := map[pcommon.SpanID]int{}
+		for _, parent := range ps {
+			if !parent.IsEmpty() {
+				children[parent]++
+			}
+		}
+		if len(children) == n-1 { // every span but the leaf has one child
+			chains++
+		}
+		if len(children) == 1 { // every span hangs off the root
+			fanOuts++
+		}
+	}
+	if chains == 0 || fanOuts == 0 {
+		t.Errorf("%d chains and %d fan-outs among %d traces, want both", chains, fanOuts, len(parents))
 	}
 }

@@ -28,9 +28,10 @@ func newGenerateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "generate",
 		Short: "Send synthetic traces to an OTLP endpoint and report what was accepted",
-		Long: `Send realistic synthetic traces (several services, span trees 3–30 spans, HTTP and
-database attributes, errors, events) to an OTLP gRPC or HTTP endpoint, at a target
-rate or as fast as the server accepts them, for a duration or a number of traces.
+		Long: `Send realistic synthetic traces (several services; span trees of 3–30 spans, each a
+chain as deep as that, a fan-out as wide or a random tree; HTTP and database attributes,
+errors, events) to an OTLP gRPC or HTTP endpoint, at a target rate or as fast as the
+server accepts them, for a duration or a number of traces.
 
 At the end it prints the accepted spans per second, errors by kind (gRPC code or
 HTTP status) and the push latency p50/p99. It exits 1 if every request failed.

@@ -24,7 +24,27 @@ type Config struct {
 	// Exotic adds kvlists, bytes, mixed arrays, empty values, links, trace
 	// state and dropped counts (default on in New).
 	Exotic bool
+	// DB gives database spans (the "SELECT orders" operation) the database
+	// attributes of the OpenTelemetry conventions (db.system.name,
+	// db.query.text, …) and client kind, in place of the HTTP ones.
+	DB bool
+	// Shapes makes each trace's tree, at random, a chain (every span the
+	// child of the one before: as deep as the trace has spans), a fan-out
+	// (every span a child of the root: as wide) or a random tree. Without
+	// it every tree is random (each span a child of an earlier one).
+	Shapes bool
 }
+
+// Tree shapes with Config.Shapes.
+const (
+	shapeRandom = iota
+	shapeDeep
+	shapeWide
+	nShapes
+)
+
+// dbOp is the database operation among ops.
+const dbOp = "SELECT orders"
 
 // Generator makes traces.
 type Generator struct {
@@ -76,6 +96,10 @@ func (g *Generator) Trace() (model.TraceID, ptrace.Traces) {
 	td := ptrace.NewTraces()
 	nSpans := g.cfg.MinSpans + g.rnd.IntN(g.cfg.MaxSpans-g.cfg.MinSpans+1)
 
+	shape := shapeRandom
+	if g.cfg.Shapes {
+		shape = g.rnd.IntN(nShapes)
+	}
 	services := map[int]ptrace.SpanSlice{}
 	var ids []pcommon.SpanID
 	var starts []uint64
@@ -96,13 +120,26 @@ func (g *Generator) Trace() (model.TraceID, ptrace.Traces) {
 		sp.SetSpanID(sid)
 		st := start
 		if i > 0 {
-			p := g.rnd.IntN(i)
+			var p int
+			switch shape {
+			case shapeDeep:
+				p = i - 1
+			case shapeWide:
+				p = 0
+			default:
+				p = g.rnd.IntN(i)
+			}
 			sp.SetParentSpanID(ids[p])
 			st = starts[p] + g.rnd.Uint64N(5e6)
 		}
 		ids, starts = append(ids, sid), append(starts, st)
-		sp.SetName(ops[g.rnd.IntN(len(ops))])
+		name := ops[g.rnd.IntN(len(ops))]
+		db := g.cfg.DB && name == dbOp
+		sp.SetName(name)
 		sp.SetKind(ptrace.SpanKind(g.rnd.IntN(6)))
+		if db {
+			sp.SetKind(ptrace.SpanKindClient)
+		}
 		sp.SetStartTimestamp(pcommon.Timestamp(st))
 		sp.SetEndTimestamp(pcommon.Timestamp(st + 1000 + g.rnd.Uint64N(2e8)))
 		switch g.rnd.IntN(5) {
@@ -112,7 +149,11 @@ func (g *Generator) Trace() (model.TraceID, ptrace.Traces) {
 		case 1:
 			sp.Status().SetCode(ptrace.StatusCodeOk)
 		}
-		g.spanAttrs(sp.Attributes())
+		if db {
+			g.dbAttrs(sp.Attributes())
+		} else {
+			g.spanAttrs(sp.Attributes())
+		}
 		for e := g.rnd.IntN(3); e > 0; e-- {
 			ev := sp.Events().AppendEmpty()
 			ev.SetName("event")
@@ -163,6 +204,18 @@ func (g *Generator) resource(td ptrace.Traces, s int) ptrace.SpanSlice {
 		ss.Scope().SetDroppedAttributesCount(uint32(g.rnd.IntN(2)))
 	}
 	return ss.Spans()
+}
+
+// dbAttrs are a database client span's attributes.
+func (g *Generator) dbAttrs(a pcommon.Map) {
+	sys := []string{"postgresql", "mysql"}[g.rnd.IntN(2)]
+	a.PutStr("db.system.name", sys)
+	a.PutStr("db.namespace", "shop")
+	a.PutStr("db.operation.name", "SELECT")
+	a.PutStr("db.collection.name", "orders")
+	a.PutStr("db.query.text", "SELECT id, status, total FROM orders WHERE customer_id = ? LIMIT 20")
+	a.PutInt("db.response.returned_rows", int64(g.rnd.IntN(21)))
+	a.PutStr("server.address", sys+".shop.svc.cluster.local")
 }
 
 func (g *Generator) spanAttrs(a pcommon.Map) {

@@ -44,6 +44,9 @@ type Ingester struct {
 	head *generation
 	// flushing are cut generations not yet in the backend (retried).
 	flushing []*generation
+	// gauged are the tenants whose live-trace gauge was last set non-zero
+	// (guarded by mu): once a cut empties the head they are set back to 0.
+	gauged map[string]bool
 
 	stop chan struct{}
 	done chan struct{}
@@ -123,7 +126,7 @@ func New(cfg Config, blockCfg block.Config, be *backend.Backend, w *wal.WAL, log
 		return nil, err
 	}
 	for _, c := range st.Corrupt {
-		in.log.Warn("wal segment has a torn tail; intact records before it were replayed", "detail", c)
+		in.log.Warn("wal segment damaged or torn: intact records before the damage were replayed, the rest of the segment is skipped", "detail", c)
 	}
 	if st.Records > 0 {
 		in.log.Info("wal replayed", "segments", st.Segments, "records", st.Records)
@@ -264,6 +267,7 @@ func (in *Ingester) shouldCut(now time.Time) bool {
 func (in *Ingester) updateGauges(now time.Time) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	gauged := map[string]bool{}
 	for tenant, tt := range in.head.tenants {
 		live := 0
 		for _, lt := range tt.traces {
@@ -272,7 +276,18 @@ func (in *Ingester) updateGauges(now time.Time) {
 			}
 		}
 		in.m.liveTraces.WithLabelValues(tenant).Set(float64(live))
+		if live > 0 {
+			gauged[tenant] = true
+		}
 	}
+	// A tenant with no traces in the head since a cut has none live: its
+	// gauge must not keep the value from before the cut.
+	for tenant := range in.gauged {
+		if _, ok := in.head.tenants[tenant]; !ok {
+			in.m.liveTraces.WithLabelValues(tenant).Set(0)
+		}
+	}
+	in.gauged = gauged
 	in.m.blocks.Set(float64(len(in.flushing) + 1 + len(in.local)))
 }
 

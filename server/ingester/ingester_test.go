@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tempoctl/tempoctl/internal/slab"
@@ -260,6 +261,50 @@ func TestMaxBytesPerTraceCountsEveryPush(t *testing.T) {
 				if err := in.Push(ctx, "t", batch(t, other)); err != nil {
 					t.Fatalf("another trace refused: %v", err)
 				}
+			}
+		})
+	}
+}
+
+// TestLiveTracesGauge: tempo_ingester_live_traces counts the traces that
+// received spans within trace_idle_period, and drops to 0 once they go idle
+// or a cut takes them out of the head (it used to keep the value from
+// before the cut until the tenant pushed again).
+func TestLiveTracesGauge(t *testing.T) {
+	ctx := context.Background()
+	cfg := DefaultConfig()
+	cfg.TraceIdlePeriod = 10 * time.Second
+	for _, tc := range []struct {
+		name  string
+		after func(in *Ingester) time.Time // what happens after the push; when to read the gauge
+		want  float64
+	}{
+		{"just pushed", func(*Ingester) time.Time { return time.Now() }, 4},
+		{"idle", func(*Ingester) time.Time { return time.Now().Add(11 * time.Second) }, 0},
+		{"cut and flushed", func(in *Ingester) time.Time {
+			if err := in.CutAndFlush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			return time.Now()
+		}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			be, _ := backend.Open(ctx, backend.Config{Backend: "memory"})
+			in := newIngester(t, t.TempDir(), be, cfg)
+			g := tracegen.New(2, tracegen.Config{})
+			for range 4 {
+				_, td := g.Trace()
+				if err := in.Push(ctx, "acme", batch(t, td)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			in.updateGauges(time.Now())
+			if v := testutil.ToFloat64(in.m.liveTraces.WithLabelValues("acme")); v != 4 {
+				t.Fatalf("live traces after the pushes: %v, want 4", v)
+			}
+			in.updateGauges(tc.after(in))
+			if v := testutil.ToFloat64(in.m.liveTraces.WithLabelValues("acme")); v != tc.want {
+				t.Fatalf("live traces: %v, want %v", v, tc.want)
 			}
 		})
 	}

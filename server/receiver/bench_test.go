@@ -82,8 +82,8 @@ func BenchmarkOTLPHTTPProto(b *testing.B) {
 	b.ReportMetric(float64(benchSpans*b.N)/b.Elapsed().Seconds(), "spans/s")
 }
 
-// BenchmarkZipkinJSONDecode measures decoding a Zipkin v2 JSON request.
-func BenchmarkZipkinJSONDecode(b *testing.B) {
+// benchZipkinSpans is benchTraces' request as Zipkin v2 spans.
+func benchZipkinSpans() []zipkinmodel.SpanModel {
 	spans := make([]zipkinmodel.SpanModel, benchSpans)
 	parent := zipkinmodel.ID(99)
 	for i := range spans {
@@ -105,7 +105,12 @@ func BenchmarkZipkinJSONDecode(b *testing.B) {
 			Annotations: []zipkinmodel.Annotation{{Timestamp: testStart, Value: "cache miss"}},
 		}
 	}
-	body, err := json.Marshal(spans)
+	return spans
+}
+
+// BenchmarkZipkinJSONDecode measures decoding a Zipkin v2 JSON request.
+func BenchmarkZipkinJSONDecode(b *testing.B) {
+	body, err := json.Marshal(benchZipkinSpans())
 	if err != nil {
 		b.Fatal(err)
 	}

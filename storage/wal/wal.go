@@ -268,13 +268,16 @@ func (w *WAL) Close() error {
 // ReplayStats says what a replay found.
 type ReplayStats struct {
 	Segments, Records int
-	// Corrupt are segments whose tail was cut at a bad record (torn write
-	// from a crash); the records before it were replayed.
+	// Corrupt are segments cut short at a bad record (a torn write from a
+	// crash, or damage) or that could not be opened; the records before
+	// the bad one were replayed, the rest of that segment skipped.
 	Corrupt []string
 }
 
 // Replay reads segments ≤ upTo (all before the open one) in order and calls
-// fn for every intact record. A torn or corrupt tail ends that segment.
+// fn for every intact record. A torn or corrupt record ends that segment
+// (reported in ReplayStats.Corrupt, not as an error), and so does a segment
+// that cannot be opened.
 func (w *WAL) Replay(fn func(segment int, tenant string, data []byte) error) (ReplayStats, error) {
 	var st ReplayStats
 	segs, err := w.Segments()
@@ -310,7 +313,10 @@ func (e *corruptError) Error() string { return e.err.Error() }
 func replaySegment(path string, fn func(tenant string, data []byte) error) (int, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, fmt.Errorf("wal: %w", err)
+		// A segment that cannot be opened is damaged like one that cannot
+		// be read: reported and skipped, so the other segments still
+		// replay and the server starts.
+		return 0, &corruptError{fmt.Errorf("cannot open: %w", err)}
 	}
 	defer f.Close()
 	r := bufio.NewReaderSize(f, 1<<20)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -191,6 +192,76 @@ func TestReplayStopsAtTornTail(t *testing.T) {
 			}
 			if tc.want < 3 && len(st.Corrupt) != 1 {
 				t.Fatalf("corruption not reported: %+v", st)
+			}
+		})
+	}
+}
+
+// TestReplaySkipsDamagedSegment: a segment damaged in any way (garbage, a
+// file that cannot be opened, a directory in its place) is reported and
+// skipped; the segments before and after it are replayed, and Replay does
+// not fail (a failing Replay keeps the server from starting).
+func TestReplaySkipsDamagedSegment(t *testing.T) {
+	tests := []struct {
+		name     string
+		damage   func(t *testing.T, path string)
+		reported bool
+	}{
+		{"garbage", func(t *testing.T, p string) {
+			os.WriteFile(p, bytes.Repeat([]byte{0xde, 0xad, 0xbe, 0xef}, 1000), 0o644)
+		}, true},
+		{"empty", func(t *testing.T, p string) { os.WriteFile(p, nil, 0o644) }, false},
+		{"dangling symlink", func(t *testing.T, p string) {
+			os.Remove(p)
+			if err := os.Symlink(filepath.Join(t.TempDir(), "gone"), p); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+		{"directory", func(t *testing.T, p string) {
+			os.Remove(p)
+			if err := os.Mkdir(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			w, err := Open(Config{Path: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, seg := range [][]string{{"a1"}, {"b1", "b2"}, {"c1", "c2"}} {
+				for _, r := range seg {
+					if _, err := w.Append("t", []byte(r)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if _, err := w.Rotate(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			w.Close()
+			tc.damage(t, w.segPath(2))
+
+			w2, err := Open(Config{Path: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w2.Close()
+			var got []string
+			st, err := w2.Replay(func(seg int, _ string, data []byte) error {
+				got = append(got, fmt.Sprintf("%d:%s", seg, data))
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("replay failed: %v", err)
+			}
+			if g := strings.Join(got, " "); g != "1:a1 3:c1 3:c2" {
+				t.Fatalf("replayed %q, want the records of segments 1 and 3", g)
+			}
+			if tc.reported != (len(st.Corrupt) == 1 && strings.Contains(st.Corrupt[0], "segment-00000002")) {
+				t.Fatalf("damage reported: %q, want reported %v", st.Corrupt, tc.reported)
 			}
 		})
 	}
