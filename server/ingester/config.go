@@ -8,7 +8,8 @@ import "time"
 // Config is the ingester section of the YAML.
 type Config struct {
 	// TraceIdlePeriod: a trace without new spans for this long counts as
-	// complete (no longer "live").
+	// complete (no longer "live"); a cut keeps live traces for a later
+	// block.
 	TraceIdlePeriod time.Duration `yaml:"trace_idle_period"`
 	// MaxBlockBytes cuts a block once this many bytes of spans are held.
 	MaxBlockBytes uint64 `yaml:"max_block_bytes"`

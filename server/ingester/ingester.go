@@ -73,6 +73,11 @@ type generation struct {
 	bytes   uint64
 	first   time.Time
 	segment int
+	// oldestSeg is the oldest WAL segment holding a part of a trace carried
+	// into this generation from an earlier one (carried: any were): that
+	// segment and later ones stay until this generation is flushed.
+	oldestSeg int
+	carried   bool
 }
 
 type tenantTraces struct {
@@ -83,8 +88,10 @@ type tenantTraces struct {
 // decoding until its block is built or a query asks for it.
 type liveTrace struct {
 	parts []otlpwire.Part
-	last  time.Time
-	bytes int // its span messages' size so far: the max_bytes_per_trace measure
+	first time.Time // its first push
+	last  time.Time // its latest push: idle for trace_idle_period, it is complete
+	seg   int       // the WAL segment of its first push
+	bytes int       // its span messages' size so far: the max_bytes_per_trace measure
 }
 
 func newGeneration() *generation { return &generation{tenants: map[string]*tenantTraces{}} }
@@ -119,7 +126,7 @@ func New(cfg Config, blockCfg block.Config, be *backend.Backend, w *wal.WAL, log
 			in.log.Warn("wal record unreadable, skipped", "segment", seg, "err", err)
 			return nil
 		}
-		in.insert(tenant, b, time.Now())
+		in.insert(tenant, b, time.Now(), seg)
 		return nil
 	})
 	if err != nil {
@@ -143,10 +150,11 @@ func (in *Ingester) Push(ctx context.Context, tenant string, b *otlpwire.Batch) 
 	if err := in.checkLimits(tenant, b); err != nil {
 		return err
 	}
-	if _, err := in.wal.Append(tenant, b.Raw); err != nil {
+	seg, err := in.wal.Append(tenant, b.Raw)
+	if err != nil {
 		return fmt.Errorf("ingester: %w", err)
 	}
-	in.insert(tenant, b, time.Now())
+	in.insert(tenant, b, time.Now(), seg)
 	in.m.bytesReceived.WithLabelValues(tenant).Add(float64(len(b.Raw)))
 	return nil
 }
@@ -199,7 +207,7 @@ func (in *Ingester) checkLimits(tenant string, b *otlpwire.Batch) error {
 	return nil
 }
 
-func (in *Ingester) insert(tenant string, b *otlpwire.Batch, now time.Time) {
+func (in *Ingester) insert(tenant string, b *otlpwire.Batch, now time.Time, seg int) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	g := in.head
@@ -216,7 +224,7 @@ func (in *Ingester) insert(tenant string, b *otlpwire.Batch, now time.Time) {
 		t := &b.Traces[i]
 		lt := tt.traces[t.ID]
 		if lt == nil {
-			lt = &liveTrace{}
+			lt = &liveTrace{first: now, seg: seg}
 			tt.traces[t.ID] = lt
 			in.m.tracesCreated.WithLabelValues(tenant).Inc()
 		}
@@ -247,7 +255,7 @@ func (in *Ingester) loop() {
 			in.updateGauges(now)
 			in.expireLocal(context.Background(), now)
 			if in.shouldCut(now) {
-				if err := in.CutAndFlush(context.Background()); err != nil {
+				if err := in.cutAndFlush(context.Background(), now, true); err != nil {
 					in.log.Error("flush failed; data stays in the WAL and is retried", "err", err)
 				}
 			} else if len(in.flushing) > 0 {
@@ -291,9 +299,16 @@ func (in *Ingester) updateGauges(now time.Time) {
 	in.m.blocks.Set(float64(len(in.flushing) + 1 + len(in.local)))
 }
 
-// CutAndFlush cuts the head into a generation and flushes every pending
-// generation to the backend.
+// CutAndFlush cuts all the head holds, live traces too, into a generation
+// and flushes every pending generation to the backend (at Stop; tests).
 func (in *Ingester) CutAndFlush(ctx context.Context) error {
+	return in.cutAndFlush(ctx, time.Now(), false)
+}
+
+// cutAndFlush cuts the head into a generation and flushes every pending
+// generation. With keepLive, the traces still receiving spans stay in the
+// new head (carryLive), so a trace is normally whole in one block.
+func (in *Ingester) cutAndFlush(ctx context.Context, now time.Time, keepLive bool) error {
 	in.cut.Lock()
 	in.mu.Lock()
 	g := in.head
@@ -309,7 +324,11 @@ func (in *Ingester) CutAndFlush(ctx context.Context) error {
 		return err
 	}
 	g.segment = seg
-	in.head = newGeneration()
+	next := newGeneration()
+	if keepLive {
+		in.carryLive(g, next, now)
+	}
+	in.head = next
 	in.flushing = append(in.flushing, g)
 	in.mu.Unlock()
 	in.cut.Unlock()
@@ -331,7 +350,7 @@ func (in *Ingester) retryFlushes(ctx context.Context) error {
 		in.mu.Lock()
 		in.flushing = slices.DeleteFunc(in.flushing, func(x *generation) bool { return x == g })
 		in.mu.Unlock()
-		if err := in.wal.Truncate(g.segment); err != nil {
+		if err := in.wal.Truncate(in.truncatable(g.segment)); err != nil {
 			errs = append(errs, err)
 		}
 		flushed = true
@@ -347,6 +366,60 @@ func (in *Ingester) retryFlushes(ctx context.Context) error {
 		runtime.GC()
 	}
 	return errors.Join(errs...)
+}
+
+// carryLive moves from g to next the traces that received spans within
+// trace_idle_period, as Tempo keeps live traces out of the block until they
+// are idle. A trace live for max_block_duration is not carried again (its
+// spans go on in the next block), and nothing is carried when the live
+// traces would fill half a block. Called under in.mu and in.cut.
+func (in *Ingester) carryLive(g, next *generation, now time.Time) {
+	type carried struct {
+		tenant string
+		id     model.TraceID
+		lt     *liveTrace
+	}
+	var live []carried
+	var bytes uint64
+	for tenant, tt := range g.tenants {
+		for id, lt := range tt.traces {
+			if now.Sub(lt.last) < in.cfg.TraceIdlePeriod && now.Sub(lt.first) < in.cfg.MaxBlockDuration {
+				live = append(live, carried{tenant, id, lt})
+				bytes += uint64(lt.bytes)
+			}
+		}
+	}
+	if len(live) == 0 || bytes > in.cfg.MaxBlockBytes/2 {
+		return
+	}
+	for _, c := range live {
+		delete(g.tenants[c.tenant].traces, c.id)
+		tt := next.tenants[c.tenant]
+		if tt == nil {
+			tt = &tenantTraces{traces: map[model.TraceID]*liveTrace{}}
+			next.tenants[c.tenant] = tt
+		}
+		tt.traces[c.id] = c.lt
+		if !next.carried || c.lt.seg < next.oldestSeg {
+			next.oldestSeg, next.carried = c.lt.seg, true
+		}
+	}
+	next.bytes, next.first = bytes, now
+	in.m.tracesCarried.Add(float64(len(live)))
+}
+
+// truncatable is the last WAL segment that may go once the generation
+// ending at upTo is flushed: none that still holds a part of a trace
+// carried into a generation not flushed yet.
+func (in *Ingester) truncatable(upTo int) int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for _, g := range append(slices.Clone(in.flushing), in.head) {
+		if g.carried && g.oldestSeg-1 < upTo {
+			upTo = g.oldestSeg - 1
+		}
+	}
+	return upTo
 }
 
 func (in *Ingester) flushGeneration(ctx context.Context, g *generation) error {

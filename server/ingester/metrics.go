@@ -19,6 +19,7 @@ type metrics struct {
 	failedFlushes prometheus.Counter
 	blocks        prometheus.Gauge
 	flushDuration prometheus.Histogram
+	tracesCarried prometheus.Counter
 }
 
 // NewMetrics registers the ingester metrics with reg.
@@ -31,6 +32,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		blocksFlushed: f.NewCounter(prometheus.CounterOpts{Name: "tempo_ingester_blocks_flushed_total", Help: "Blocks flushed to the backend."}),
 		failedFlushes: f.NewCounter(prometheus.CounterOpts{Name: "tempo_ingester_failed_flushes_total", Help: "Flushes that failed and will be retried."}),
 		blocks:        f.NewGauge(prometheus.GaugeOpts{Name: "tempo_ingester_blocks_total", Help: "Blocks held by the ingester: the head plus those waiting to be flushed."}),
+		tracesCarried: f.NewCounter(prometheus.CounterOpts{Name: "tempoctl_ingester_traces_carried_total", Help: "Traces still live at a cut, kept for the next block instead of split."}),
 		flushDuration: f.NewHistogram(prometheus.HistogramOpts{Name: "tempo_ingester_flush_duration_seconds", Help: "Time to flush a cut to the backend.", Buckets: prometheus.ExponentialBuckets(0.01, 2, 12)}),
 	}}
 	// The process-wide pool of request memory (internal/slab): how much a
