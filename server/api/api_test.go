@@ -443,7 +443,7 @@ func TestTenants(t *testing.T) {
 	globex := model.TraceID(firstSpan(expectedTraces(t, "globex")[0]).TraceID())
 
 	resp, body := get(t, srv+"/api/traces/"+acme.String())
-	if resp.StatusCode != 401 || string(body) != "no org id\n" {
+	if resp.StatusCode != 401 || !strings.HasPrefix(string(body), "no org id: ") || !strings.Contains(string(body), "X-Scope-OrgID header") {
 		t.Fatalf("no header: %d %q", resp.StatusCode, body)
 	}
 	if resp, _ := get(t, srv+"/api/traces/"+acme.String(), "X-Scope-OrgID", "acme"); resp.StatusCode != 200 {

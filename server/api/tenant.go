@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/grafana/dskit/tenant"
@@ -19,6 +20,13 @@ func (h *handlers) tenants(r *http.Request) ([]string, error) {
 	return h.tenantsOf(r.Context(), r.Header.Values(h.opts.TenantHeader))
 }
 
+func (h *handlers) tenantHeader() string {
+	if h.opts.TenantHeader == "" {
+		return "X-Scope-OrgID"
+	}
+	return h.opts.TenantHeader
+}
+
 // tenantsOf applies the tenant rules to the values of the tenant header
 // (HTTP) or of the x-scope-orgid metadata key (gRPC).
 func (h *handlers) tenantsOf(ctx context.Context, vals []string) ([]string, error) {
@@ -27,9 +35,10 @@ func (h *handlers) tenantsOf(ctx context.Context, vals []string) ([]string, erro
 	}
 	switch {
 	case len(vals) == 0 || (len(vals) == 1 && vals[0] == ""):
-		return nil, user.ErrNoOrgID
+		// Tempo's words first (clients may match them), then what to do.
+		return nil, fmt.Errorf("%w: multitenancy is enabled and the request has no %s header naming the tenant", user.ErrNoOrgID, h.tenantHeader())
 	case len(vals) > 1:
-		return nil, user.ErrTooManyOrgIDs
+		return nil, fmt.Errorf("%w: the %s header is given more than once", user.ErrTooManyOrgIDs, h.tenantHeader())
 	}
 	ids, err := tenant.TenantIDs(user.InjectOrgID(ctx, vals[0]))
 	if err != nil {

@@ -25,7 +25,7 @@ func TestClassify(t *testing.T) {
 	}{
 		{"limit", &pusher.LimitError{Tenant: "t", Limit: "max_traces_per_user"}, codes.ResourceExhausted, 429, true},
 		{"wrapped limit", fmt.Errorf("push: %w", &pusher.LimitError{}), codes.ResourceExhausted, 429, true},
-		{"tenant", &tenantError{user.ErrNoOrgID}, codes.Unauthenticated, 401, false},
+		{"tenant", &tenantError{err: user.ErrNoOrgID, header: "X-Scope-OrgID"}, codes.Unauthenticated, 401, false},
 		{"bad request", badRequest(errBoom), codes.InvalidArgument, 400, false},
 		{"too large", &bodyTooLargeError{10}, codes.ResourceExhausted, 413, false},
 		{"encoding", &unsupportedEncodingError{"br"}, codes.InvalidArgument, 415, false},

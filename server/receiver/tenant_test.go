@@ -85,10 +85,10 @@ func TestTenantRouting(t *testing.T) {
 		{name: "multitenancy off without header", opts: Options{}, wantTenant: SingleTenant},
 		{name: "multitenancy on", opts: Options{MultitenancyEnabled: true}, header: map[string]string{"X-Scope-OrgID": "team-a"}, wantTenant: "team-a"},
 		{name: "multitenancy on, lower-case header", opts: Options{MultitenancyEnabled: true}, header: map[string]string{"x-scope-orgid": "team-a"}, wantTenant: "team-a"},
-		{name: "multitenancy on, missing tenant", opts: Options{MultitenancyEnabled: true}, wantMsg: "no org id"},
+		{name: "multitenancy on, missing tenant", opts: Options{MultitenancyEnabled: true}, wantMsg: "no org id: multitenancy is enabled and the request has no X-Scope-OrgID header"},
 		{name: "multitenancy on, two tenants", opts: Options{MultitenancyEnabled: true}, header: map[string]string{"X-Scope-OrgID": "a|b"}, wantMsg: "multiple org IDs present"},
 		{name: "custom header", opts: Options{MultitenancyEnabled: true, TenantHeader: "X-Tenant"}, header: map[string]string{"X-Tenant": "team-b"}, wantTenant: "team-b"},
-		{name: "custom header, default one ignored", opts: Options{MultitenancyEnabled: true, TenantHeader: "X-Tenant"}, header: map[string]string{"X-Scope-OrgID": "team-b"}, wantMsg: "no org id"},
+		{name: "custom header, default one ignored", opts: Options{MultitenancyEnabled: true, TenantHeader: "X-Tenant"}, header: map[string]string{"X-Scope-OrgID": "team-b"}, wantMsg: "no org id: multitenancy is enabled and the request has no X-Tenant header"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
