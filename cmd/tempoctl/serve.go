@@ -45,12 +45,19 @@ so Tempo's -config.file style works). Run "tempoctl serve -help" for every key.`
 }
 
 func runServe(cmd *cobra.Command, args []string) error {
-	fs, opts := config.NewFlagSet(cmd.ErrOrStderr())
+	// The flag package prints the error and every flag (hundreds: one per
+	// config key) on any parse error; the error is returned below, and only
+	// -help asks for the list.
+	fs, opts := config.NewFlagSet(io.Discard)
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(cmd.ErrOrStderr(), "Usage of tempoctl serve (every config key is a flag named by its dotted YAML path):")
+			fs.SetOutput(cmd.ErrOrStderr())
+			fs.PrintDefaults()
 			return nil
 		}
-		return usageError{err}
+		return usageError{flagHint(fs, err)}
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("serve takes no arguments, got %q (flags are -key=value)", fs.Arg(0))
