@@ -39,8 +39,11 @@ type Span struct {
 type Trace struct {
 	ID    model.TraceID
 	Spans []Span
-	// Bytes is the size of its span messages: the measure for
-	// max_bytes_per_trace.
+	// Bytes is the measure for max_bytes_per_trace: its spans' encoded
+	// size with their framing, plus its resource and scope for each run of
+	// its spans under one scope. It is not less than the size of the trace
+	// a reader decodes from this request, so a trace accepted under the
+	// limit is never refused as too large on query.
 	Bytes int
 }
 

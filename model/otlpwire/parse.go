@@ -456,6 +456,25 @@ func (p *parser) group() {
 	for i, s := range p.spans {
 		t := &b.Traces[p.trace[i]]
 		t.Spans = append(t.Spans, s)
-		t.Bytes += int(s.Msg.Len)
+		t.Bytes += framed(s.Msg.Len)
+		if n := len(t.Spans); n == 1 || t.Spans[n-2].Scope != s.Scope {
+			// A new run of the trace's spans under one scope: as a reader
+			// decodes the trace, it brings its resource and scope along.
+			sc := &b.Scopes[s.Scope]
+			r := &b.Resources[sc.Resource]
+			t.Bytes += framed(sc.Msg.Len) + framed(sc.SchemaURL.Len) + framed(r.Msg.Len) + framed(r.SchemaURL.Len) + wrappers
+		}
 	}
 }
+
+// framed is a length-delimited field's size on the wire: tag, length, bytes.
+func framed(n uint32) int {
+	if n == 0 {
+		return 0
+	}
+	return 1 + protowire.SizeVarint(uint64(n)) + int(n)
+}
+
+// wrappers bounds the ResourceSpans and ScopeSpans framing (tag and length
+// of each, lengths below 2^35).
+const wrappers = 2 * (1 + 5)
