@@ -82,6 +82,10 @@ type generation struct {
 
 type tenantTraces struct {
 	traces map[model.TraceID]*liveTrace
+	// pending are new traces of pushes that passed max_traces_per_user and
+	// are between the check and the insert (the WAL append): counted so
+	// concurrent pushes cannot all pass on the same free room.
+	pending int
 }
 
 // liveTrace is where a trace's spans are in the batches pushed so far: no
@@ -126,7 +130,7 @@ func New(cfg Config, blockCfg block.Config, be *backend.Backend, w *wal.WAL, log
 			in.log.Warn("wal record unreadable, skipped", "segment", seg, "err", err)
 			return nil
 		}
-		in.insert(tenant, b, time.Now(), seg)
+		in.insert(tenant, b, time.Now(), seg, 0)
 		return nil
 	})
 	if err != nil {
@@ -147,19 +151,24 @@ func New(cfg Config, blockCfg block.Config, be *backend.Backend, w *wal.WAL, log
 func (in *Ingester) Push(ctx context.Context, tenant string, b *otlpwire.Batch) error {
 	in.cut.RLock()
 	defer in.cut.RUnlock()
-	if err := in.checkLimits(tenant, b); err != nil {
+	reserved, err := in.checkLimits(tenant, b)
+	if err != nil {
 		return err
 	}
 	seg, err := in.wal.Append(tenant, b.Raw)
 	if err != nil {
+		in.unreserve(tenant, reserved)
 		return fmt.Errorf("ingester: %w", err)
 	}
-	in.insert(tenant, b, time.Now(), seg)
+	in.insert(tenant, b, time.Now(), seg, reserved)
 	in.m.bytesReceived.WithLabelValues(tenant).Add(float64(len(b.Raw)))
 	return nil
 }
 
-func (in *Ingester) checkLimits(tenant string, b *otlpwire.Batch) error {
+// checkLimits refuses b if it passes a limit; else it reserves room for
+// its new traces under max_traces_per_user, to be given back (unreserve)
+// once they are inserted or the push failed.
+func (in *Ingester) checkLimits(tenant string, b *otlpwire.Batch) (reserved int, err error) {
 	maxTraces, maxBytes := 0, 0
 	if in.cfg.MaxTracesPerUser != nil {
 		maxTraces = in.cfg.MaxTracesPerUser(tenant)
@@ -168,7 +177,7 @@ func (in *Ingester) checkLimits(tenant string, b *otlpwire.Batch) error {
 		maxBytes = in.cfg.MaxBytesPerTrace(tenant)
 	}
 	if maxTraces <= 0 && maxBytes <= 0 {
-		return nil
+		return 0, nil
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -176,7 +185,7 @@ func (in *Ingester) checkLimits(tenant string, b *otlpwire.Batch) error {
 	have := 0
 	newOnes := 0
 	if tt != nil {
-		have = len(tt.traces)
+		have = len(tt.traces) + tt.pending
 	}
 	for i := range b.Traces {
 		t := &b.Traces[i]
@@ -195,19 +204,40 @@ func (in *Ingester) checkLimits(tenant string, b *otlpwire.Batch) error {
 				held = lt.bytes
 			}
 			if held+t.Bytes > maxBytes {
-				return &pusher.LimitError{Tenant: tenant, Limit: "max_bytes_per_trace",
+				return 0, &pusher.LimitError{Tenant: tenant, Limit: "max_bytes_per_trace",
 					Detail: fmt.Sprintf("trace %s would be %d bytes (%d held, %d in this request), limit %d", t.ID, held+t.Bytes, held, t.Bytes, maxBytes)}
 			}
 		}
 	}
-	if maxTraces > 0 && newOnes > 0 && have+newOnes > maxTraces {
-		return &pusher.LimitError{Tenant: tenant, Limit: "max_traces_per_user",
-			Detail: fmt.Sprintf("%d live traces, limit %d", have, maxTraces)}
+	if maxTraces > 0 && newOnes > 0 {
+		if have+newOnes > maxTraces {
+			return 0, &pusher.LimitError{Tenant: tenant, Limit: "max_traces_per_user",
+				Detail: fmt.Sprintf("%d live traces, limit %d", have, maxTraces)}
+		}
+		if tt == nil {
+			tt = &tenantTraces{traces: map[model.TraceID]*liveTrace{}}
+			in.head.tenants[tenant] = tt
+		}
+		tt.pending += newOnes
+		return newOnes, nil
 	}
-	return nil
+	return 0, nil
 }
 
-func (in *Ingester) insert(tenant string, b *otlpwire.Batch, now time.Time, seg int) {
+// unreserve gives back what checkLimits reserved. The head is the same
+// generation: pushes hold in.cut, so no cut came in between.
+func (in *Ingester) unreserve(tenant string, n int) {
+	if n == 0 {
+		return
+	}
+	in.mu.Lock()
+	in.head.tenants[tenant].pending -= n
+	in.mu.Unlock()
+}
+
+// insert makes b's traces live; reserved is what checkLimits set aside for
+// them.
+func (in *Ingester) insert(tenant string, b *otlpwire.Batch, now time.Time, seg, reserved int) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	g := in.head
@@ -220,6 +250,7 @@ func (in *Ingester) insert(tenant string, b *otlpwire.Batch, now time.Time, seg 
 		tt = &tenantTraces{traces: map[model.TraceID]*liveTrace{}}
 		g.tenants[tenant] = tt
 	}
+	tt.pending -= reserved
 	for i := range b.Traces {
 		t := &b.Traces[i]
 		lt := tt.traces[t.ID]

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -328,4 +329,61 @@ func newSpanIDs(td ptrace.Traces, k int) ptrace.Traces {
 		}
 	}
 	return out
+}
+
+// TestMaxTracesPerUserUnderConcurrency: pushes racing for the last room
+// under max_traces_per_user cannot all pass the check before any of them
+// is inserted (they wait on the WAL in between): exactly the limit's
+// worth of new traces is accepted.
+func TestMaxTracesPerUserUnderConcurrency(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name            string
+		limit, pushes   int
+		tracesPerPush   int
+		wantAcceptedMax int
+	}{
+		{"one trace a push", 5, 24, 1, 5},
+		{"three traces a push", 7, 16, 3, 6}, // 2 pushes fit, a 3rd would be 9
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			be, _ := backend.Open(ctx, backend.Config{Backend: "memory"})
+			cfg := DefaultConfig()
+			cfg.MaxTracesPerUser = func(string) int { return tt.limit }
+			in := newIngester(t, t.TempDir(), be, cfg)
+			g := tracegen.New(21, tracegen.Config{MinSpans: 2, MaxSpans: 2})
+			batches := make([]*otlpwire.Batch, tt.pushes)
+			for i := range batches {
+				td := ptrace.NewTraces()
+				for range tt.tracesPerPush {
+					_, tr := g.Trace()
+					tr.ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
+				}
+				batches[i] = batch(t, td)
+			}
+			var wg sync.WaitGroup
+			errs := make([]error, tt.pushes)
+			for i := range batches {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					errs[i] = in.Push(ctx, "t", batches[i])
+				}()
+			}
+			wg.Wait()
+			held := len(in.Traces("t"))
+			if held > tt.limit || held != tt.wantAcceptedMax {
+				t.Fatalf("%d traces held, limit %d, want %d", held, tt.limit, tt.wantAcceptedMax)
+			}
+			accepted := 0
+			for _, err := range errs {
+				if err == nil {
+					accepted++
+				}
+			}
+			if accepted*tt.tracesPerPush != held {
+				t.Fatalf("%d pushes accepted (%d traces each) but %d traces held", accepted, tt.tracesPerPush, held)
+			}
+		})
+	}
 }
