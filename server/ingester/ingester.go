@@ -74,10 +74,10 @@ type generation struct {
 	first   time.Time
 	segment int
 	// oldestSeg is the oldest WAL segment holding a part of a trace carried
-	// into this generation from an earlier one (carried: any were): that
-	// segment and later ones stay until this generation is flushed.
+	// into this generation from an earlier one (0: none; segments count
+	// from 1): that segment and later ones stay until this generation is
+	// flushed.
 	oldestSeg int
-	carried   bool
 }
 
 type tenantTraces struct {
@@ -95,7 +95,7 @@ type liveTrace struct {
 	first time.Time // its first push
 	last  time.Time // its latest push: idle for trace_idle_period, it is complete
 	seg   int       // the WAL segment of its first push
-	bytes int       // its span messages' size so far: the max_bytes_per_trace measure
+	bytes int       // its size so far, by otlpwire.Trace.Bytes: the max_bytes_per_trace measure
 }
 
 func newGeneration() *generation { return &generation{tenants: map[string]*tenantTraces{}} }
@@ -166,8 +166,8 @@ func (in *Ingester) Push(ctx context.Context, tenant string, b *otlpwire.Batch) 
 }
 
 // checkLimits refuses b if it passes a limit; else it reserves room for
-// its new traces under max_traces_per_user, to be given back (unreserve)
-// once they are inserted or the push failed.
+// its new traces under max_traces_per_user, given back by insert, or by
+// unreserve if the push fails before it.
 func (in *Ingester) checkLimits(tenant string, b *otlpwire.Batch) (reserved int, err error) {
 	maxTraces, maxBytes := 0, 0
 	if in.cfg.MaxTracesPerUser != nil {
@@ -431,8 +431,8 @@ func (in *Ingester) carryLive(g, next *generation, now time.Time) {
 			next.tenants[c.tenant] = tt
 		}
 		tt.traces[c.id] = c.lt
-		if !next.carried || c.lt.seg < next.oldestSeg {
-			next.oldestSeg, next.carried = c.lt.seg, true
+		if next.oldestSeg == 0 || c.lt.seg < next.oldestSeg {
+			next.oldestSeg = c.lt.seg
 		}
 	}
 	next.bytes, next.first = bytes, now
@@ -446,7 +446,7 @@ func (in *Ingester) truncatable(upTo int) int {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	for _, g := range append(slices.Clone(in.flushing), in.head) {
-		if g.carried && g.oldestSeg-1 < upTo {
+		if g.oldestSeg > 0 && g.oldestSeg-1 < upTo {
 			upTo = g.oldestSeg - 1
 		}
 	}

@@ -124,7 +124,7 @@ func parseOverrides(b []byte, defaults Limits) (perTenant map[string]Limits, not
 }
 
 // decodeEntry applies one tenant's entry, in either form, onto l.
-func decodeEntry(n *yaml.Node, l *Limits, notUsed func(string)) error {
+func decodeEntry(n *yaml.Node, l *Limits, report func(string)) error {
 	if n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
 		return nil
 	}
@@ -137,8 +137,8 @@ func decodeEntry(n *yaml.Node, l *Limits, notUsed func(string)) error {
 		if err := strictDecode(b, &s); err != nil {
 			return err
 		}
-		for _, k := range s.notUsed() {
-			notUsed(k)
+		for _, k := range notUsed(&s) {
+			report(k)
 		}
 		return s.applyTo(l)
 	}
@@ -146,8 +146,8 @@ func decodeEntry(n *yaml.Node, l *Limits, notUsed func(string)) error {
 	if err := strictDecode(b, &f); err != nil {
 		return err
 	}
-	if f.MaxGlobalTracesPerUser.Kind != 0 {
-		notUsed("max_global_traces_per_user")
+	for _, k := range notUsed(&f) {
+		report(k)
 	}
 	return f.applyTo(l)
 }

@@ -3,6 +3,8 @@ package overrides
 import (
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -107,15 +109,13 @@ func (f *Flat) applyTo(l *Limits) error {
 	if err := checkStrategy("ingestion_rate_strategy", f.IngestionRateStrategy); err != nil {
 		return err
 	}
-	setInt(&l.IngestionRateLimitBytes, f.IngestionRateLimitBytes)
-	setInt(&l.IngestionBurstSizeBytes, f.IngestionBurstSizeBytes)
-	setInt(&l.MaxTracesPerUser, f.MaxTracesPerUser)
-	setInt(&l.MaxBytesPerTrace, f.MaxBytesPerTrace)
-	setDuration(&l.BlockRetention, f.BlockRetention)
-	setDuration(&l.CompactionWindow, f.CompactionWindow)
-	if f.CompactionDisabled != nil {
-		l.CompactionDisabled = *f.CompactionDisabled
-	}
+	setIf(&l.IngestionRateLimitBytes, f.IngestionRateLimitBytes)
+	setIf(&l.IngestionBurstSizeBytes, f.IngestionBurstSizeBytes)
+	setIf(&l.MaxTracesPerUser, f.MaxTracesPerUser)
+	setIf(&l.MaxBytesPerTrace, f.MaxBytesPerTrace)
+	setIf(&l.BlockRetention, f.BlockRetention)
+	setIf(&l.CompactionWindow, f.CompactionWindow)
+	setIf(&l.CompactionDisabled, f.CompactionDisabled)
 	return nil
 }
 
@@ -124,46 +124,19 @@ func (s *Structured) applyTo(l *Limits) error {
 		if err := checkStrategy("ingestion.rate_strategy", in.RateStrategy); err != nil {
 			return err
 		}
-		setInt(&l.IngestionRateLimitBytes, in.RateLimitBytes)
-		setInt(&l.IngestionBurstSizeBytes, in.BurstSizeBytes)
-		setInt(&l.MaxTracesPerUser, in.MaxTracesPerUser)
+		setIf(&l.IngestionRateLimitBytes, in.RateLimitBytes)
+		setIf(&l.IngestionBurstSizeBytes, in.BurstSizeBytes)
+		setIf(&l.MaxTracesPerUser, in.MaxTracesPerUser)
 	}
 	if g := s.Global; g != nil {
-		setInt(&l.MaxBytesPerTrace, g.MaxBytesPerTrace)
+		setIf(&l.MaxBytesPerTrace, g.MaxBytesPerTrace)
 	}
 	if c := s.Compaction; c != nil {
-		setDuration(&l.BlockRetention, c.BlockRetention)
-		setDuration(&l.CompactionWindow, c.CompactionWindow)
-		if c.CompactionDisabled != nil {
-			l.CompactionDisabled = *c.CompactionDisabled
-		}
+		setIf(&l.BlockRetention, c.BlockRetention)
+		setIf(&l.CompactionWindow, c.CompactionWindow)
+		setIf(&l.CompactionDisabled, c.CompactionDisabled)
 	}
 	return nil
-}
-
-// notUsed names the sections of s that are set but not read by tempoctl.
-func (s *Structured) notUsed() []string {
-	var out []string
-	for _, n := range []struct {
-		key  string
-		node *yaml.Node
-	}{
-		{"read", &s.Read}, {"metrics_generator", &s.MetricsGenerator}, {"forwarders", &s.Forwarders},
-		{"storage", &s.Storage}, {"cost_attribution", &s.CostAttribution},
-	} {
-		if n.node.Kind != 0 {
-			out = append(out, n.key)
-		}
-	}
-	if in := s.Ingestion; in != nil {
-		if in.MaxGlobalTracesPerUser.Kind != 0 {
-			out = append(out, "ingestion.max_global_traces_per_user")
-		}
-		if in.TenantShardSize.Kind != 0 {
-			out = append(out, "ingestion.tenant_shard_size")
-		}
-	}
-	return out
 }
 
 func checkStrategy(key string, s *string) error {
@@ -173,13 +146,8 @@ func checkStrategy(key string, s *string) error {
 	return fmt.Errorf("%s %q: use local or global", key, *s)
 }
 
-func setInt(dst *int, v *int) {
-	if v != nil {
-		*dst = *v
-	}
-}
-
-func setDuration(dst *time.Duration, v *time.Duration) {
+// setIf sets *dst to *v when the key was given (v not nil).
+func setIf[T any](dst *T, v *T) {
 	if v != nil {
 		*dst = *v
 	}
@@ -187,10 +155,44 @@ func setDuration(dst *time.Duration, v *time.Duration) {
 
 // structuredKeys are the top-level keys of the structured form: a tenant's
 // entry in the override file that uses one of them is in that form.
-var structuredKeys = map[string]bool{
-	"ingestion": true, "global": true, "compaction": true, "read": true,
-	"metrics_generator": true, "forwarders": true, "storage": true, "cost_attribution": true,
+var structuredKeys = yamlKeys(reflect.TypeFor[Structured]())
+
+func yamlKeys(t reflect.Type) map[string]bool {
+	keys := map[string]bool{}
+	for f := range t.Fields() {
+		if name, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); name != "" {
+			keys[name] = true
+		}
+	}
+	return keys
 }
+
+// notUsed names the keys under v (a pointer to one of the forms' structs)
+// that are set and kept only as YAML: parts tempoctl does not build yet.
+func notUsed(v any) []string {
+	var out []string
+	var walk func(v reflect.Value, prefix string)
+	walk = func(v reflect.Value, prefix string) {
+		for i := range v.NumField() {
+			f, fv := v.Type().Field(i), v.Field(i)
+			name, opt, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			switch {
+			case f.Type == nodeType:
+				if fv.Interface().(yaml.Node).Kind != 0 {
+					out = append(out, prefix+name)
+				}
+			case strings.Contains(opt, "inline"):
+				walk(fv, prefix)
+			case f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct && !fv.IsNil():
+				walk(fv.Elem(), prefix+name+".")
+			}
+		}
+	}
+	walk(reflect.ValueOf(v).Elem(), "")
+	return out
+}
+
+var nodeType = reflect.TypeFor[yaml.Node]()
 
 func isStructured(n *yaml.Node) bool {
 	if n.Kind != yaml.MappingNode {
